@@ -1,0 +1,115 @@
+"""Settings: one `Settings` object read from the environment and an optional `.env` file (CONTRACT section 4).
+
+`get_settings()` builds it once per process; tests call `get_settings.cache_clear()` after changing the
+environment. Nothing else in jobwatch reads `os.environ` for configuration.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The project folder (where `rxconfig.py` lives). The data folder sits inside it unless configured.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "changeme", "secret", "dev", "insecure"})
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot be used (a production start without a real `SECRET_KEY`, say)."""
+
+
+class Settings(BaseSettings):
+    """Every setting jobwatch reads, with its default. Names are the environment variables' names.
+
+    `<SOURCE>_API_URL` values are templates: `{token}`, `{tenant}`, `{dc}` and `{site}` take the board
+    token's parts, so the whole stack can run against a loopback server replaying recorded responses.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    jobwatch_env: Literal["development", "production", "test"] = "development"
+    jobwatch_data_dir: Path = PROJECT_DIR / ".data"
+    database_url: str | None = None
+    redis_url: str | None = None
+    resend_api_key: str | None = None
+    resend_api_url: str | None = None
+    email_from: str = "jobwatch <jobwatch@localhost>"
+    app_url: str = "http://localhost:8000"
+    secret_key: str | None = None
+
+    greenhouse_api_url: str = "https://boards-api.greenhouse.io"
+    lever_api_url: str = "https://api.lever.co"
+    lever_eu_api_url: str = "https://api.eu.lever.co"
+    ashby_api_url: str = "https://api.ashbyhq.com"
+    workday_api_url: str = "https://{tenant}.{dc}.myworkdayjobs.com"
+    smartrecruiters_api_url: str = "https://api.smartrecruiters.com"
+    workable_api_url: str = "https://apply.workable.com"
+    recruitee_api_url: str = "https://{token}.recruitee.com"
+    personio_api_url: str = "https://{token}.jobs.personio.de"
+
+    #: Minutes between two scrapes of one board, unless the board sets its own.
+    default_scrape_interval_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+    #: How many postings one digest lists per alert before "and N more".
+    digest_max_per_alert: int = Field(default=10, ge=1, le=100)
+    #: Server-side session lifetime, in hours.
+    session_hours: int = Field(default=24 * 14, ge=1)
+
+    @model_validator(mode="after")
+    def _production_needs_secret(self) -> Settings:
+        if self.jobwatch_env == "production" and (
+            self.secret_key is None or self.secret_key.strip().lower() in PLACEHOLDER_SECRETS
+        ):
+            raise ConfigError(
+                "SECRET_KEY is missing or a placeholder; in production (JOBWATCH_ENV=production) set it to a "
+                'long random value, e.g. `python -c "import secrets; print(secrets.token_urlsafe(48))"`'
+            )
+        return self
+
+    @property
+    def data_dir(self) -> Path:
+        """The data folder (created on first use): SQLite files, Huey's storage, Reflex and bun caches."""
+        self.jobwatch_data_dir.mkdir(parents=True, exist_ok=True)
+        return self.jobwatch_data_dir
+
+    @property
+    def effective_database_url(self) -> str:
+        """`DATABASE_URL`, or a SQLite file in the data folder; `postgres://` is normalized to psycopg 3."""
+        url = self.database_url or f"sqlite:///{self.data_dir / 'jobwatch.db'}"
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
+
+    @property
+    def effective_secret_key(self) -> str:
+        """`SECRET_KEY`, or (outside production) a random key generated once and kept in the data folder."""
+        if self.secret_key and self.secret_key.strip().lower() not in PLACEHOLDER_SECRETS:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def api_url(self, source: str) -> str:
+        """The `<SOURCE>_API_URL` template for `source` (`lever-eu` reads `LEVER_EU_API_URL`).
+
+        Raises `KeyError` for a source without an API URL setting (`jsonld` boards are their own URL).
+        """
+        value = getattr(self, f"{source.replace('-', '_')}_api_url", None)
+        if value is None:
+            raise KeyError(source)
+        return str(value).rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once. Raises `ConfigError` for unusable settings."""
+    return Settings()

@@ -1,0 +1,338 @@
+"""Database tables (plain SQLModel, `table=True`). Alembic owns the schema: `alembic/versions/`.
+
+Datetimes are stored as UTC and always come back timezone-aware (`UTCDateTime`), on SQLite as on
+PostgreSQL. Every child row cascades with its parent (`ondelete="CASCADE"`), so deleting a user or a board
+removes everything that hangs off it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Column, Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A datetime column that stores UTC and returns aware UTC datetimes on every database."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use an aware datetime")
+        value = value.astimezone(UTC)
+        # SQLite has no time zones: store naive UTC text so that string comparison orders correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _ts(*, nullable: bool = True, index: bool = False, default_now: bool = False) -> Any:
+    kwargs: dict[str, Any] = {"sa_type": UTCDateTime, "nullable": nullable, "index": index}
+    if default_now:
+        kwargs["default_factory"] = utcnow
+    else:
+        kwargs["default"] = None
+    return Field(**kwargs)
+
+
+# --- boards and postings -------------------------------------------------------------------------------
+
+
+class Company(SQLModel, table=True):
+    """An employer, shared by its boards (one company may hire through several ATSs)."""
+
+    __tablename__ = "company"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    slug: str = Field(max_length=200, unique=True, index=True)
+    created_at: datetime = _ts(nullable=False, default_now=True)
+
+
+class Board(SQLModel, table=True):
+    """A watched job board: one ATS (`ats`, a CONTRACT source name) and its board token.
+
+    `key` is the CONTRACT section 4 form (`greenhouse:stripe`). `baseline_at` is set by the first complete,
+    successful scrape: postings seen in that scrape are the baseline and are never announced.
+    """
+
+    __tablename__ = "board"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=600, unique=True, index=True)
+    ats: str = Field(max_length=40, index=True)
+    token: str = Field(max_length=560)
+    company_id: int | None = Field(default=None, foreign_key="company.id", ondelete="SET NULL", index=True)
+    name: str | None = Field(default=None, max_length=200)
+    scrape_interval_minutes: int = Field(default=60)
+    is_active: bool = Field(default=True)
+    next_scrape_at: datetime | None = _ts(index=True)
+    last_run_at: datetime | None = _ts()
+    last_run_status: str | None = Field(default=None, max_length=20)
+    last_error: str | None = Field(default=None)
+    last_success_at: datetime | None = _ts()
+    baseline_at: datetime | None = _ts()
+    consecutive_failures: int = Field(default=0)
+    created_at: datetime = _ts(nullable=False, default_now=True)
+
+
+class JobPosting(SQLModel, table=True):
+    """One posting of one board: every field of CONTRACT section 2, plus what ingest tracks.
+
+    `first_seen_at`/`last_seen_at` are set by scrapes; `closed_at` when a complete, successful scrape no
+    longer lists it (cleared if it comes back); `content_hash` is `Posting.content_hash()`; `is_baseline`
+    marks postings found by a board's first scrape; `matched_at` is set once matching has handled it.
+    """
+
+    __tablename__ = "job_posting"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "board", "external_id", name="uq_job_posting_source_board_external"),
+        sa.Index("ix_job_posting_open_first_seen", "closed_at", "first_seen_at"),
+        sa.Index("ix_job_posting_unmatched", "matched_at", "is_baseline"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    board_id: int = Field(foreign_key="board.id", ondelete="CASCADE", index=True)
+    source: str = Field(max_length=40)
+    board: str | None = Field(default=None, max_length=560)
+    external_id: str = Field(max_length=500)
+    title: str = Field(max_length=1000)
+    company: str | None = Field(default=None, max_length=300, index=True)
+    url: str | None = Field(default=None)
+    description_html: str | None = Field(default=None)
+    description_text: str | None = Field(default=None)
+    locations: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    workplace: str | None = Field(default=None, max_length=20, index=True)
+    department: str | None = Field(default=None, max_length=300)
+    team: str | None = Field(default=None, max_length=300)
+    employment_type: str | None = Field(default=None, max_length=20, index=True)
+    salary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    posted_at: datetime | None = _ts(index=True)
+    updated_at: datetime | None = _ts()
+    first_seen_at: datetime = _ts(nullable=False, default_now=True)
+    last_seen_at: datetime = _ts(nullable=False, default_now=True)
+    closed_at: datetime | None = _ts()
+    content_hash: str = Field(max_length=64)
+    is_baseline: bool = Field(default=False)
+    matched_at: datetime | None = _ts()
+
+
+class ScrapeRun(SQLModel, table=True):
+    """One scrape of one board: `status` is `running`, `ok`, `partial` or `failed`, with counts and error."""
+
+    __tablename__ = "scrape_run"
+    __table_args__ = (sa.Index("ix_scrape_run_board_started", "board_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    board_id: int = Field(foreign_key="board.id", ondelete="CASCADE")
+    started_at: datetime = _ts(nullable=False, default_now=True)
+    finished_at: datetime | None = _ts()
+    status: str = Field(default="running", max_length=20, index=True)
+    new_count: int = Field(default=0)
+    updated_count: int = Field(default=0)
+    closed_count: int = Field(default=0)
+    reopened_count: int = Field(default=0)
+    unchanged_count: int = Field(default=0)
+    error: str | None = Field(default=None)
+
+
+# --- users and their alerts ----------------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    """An account. `email` is stored normalized (trimmed, lower-cased); `password_hash` is argon2 (passlib).
+
+    `timezone` is an IANA name; `digest_hour` (0-23) and `weekly_day` (0 = Monday) place daily and weekly
+    digests in the user's local time.
+    """
+
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    password_hash: str = Field(max_length=500)
+    display_name: str | None = Field(default=None, max_length=100)
+    timezone: str = Field(default="UTC", max_length=64)
+    digest_hour: int = Field(default=8)
+    weekly_day: int = Field(default=0)
+    is_admin: bool = Field(default=False)
+    email_verified_at: datetime | None = _ts()
+    notifications_paused_until: datetime | None = _ts()
+    email_suppressed_at: datetime | None = _ts()
+    created_at: datetime = _ts(nullable=False, default_now=True)
+
+
+class UserSession(SQLModel, table=True):
+    """A server-side login session. Only the SHA-256 of the random token is stored (`token_hash`)."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = _ts(nullable=False, default_now=True)
+    expires_at: datetime = _ts(nullable=False)
+    revoked_at: datetime | None = _ts()
+    last_seen_at: datetime | None = _ts()
+
+
+class AuthToken(SQLModel, table=True):
+    """A single-use token for email verification or password reset; only its SHA-256 is stored."""
+
+    __tablename__ = "auth_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    purpose: str = Field(max_length=20)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = _ts(nullable=False, default_now=True)
+    expires_at: datetime = _ts(nullable=False)
+    used_at: datetime | None = _ts()
+
+
+class JobAlert(SQLModel, table=True):
+    """A saved search: `filters` is CONTRACT section 3 JSON (validated before it is stored).
+
+    `frequency` is `instant`, `daily` or `weekly`; `channels` a list of `inbox` and `email`.
+    """
+
+    __tablename__ = "job_alert"
+    __table_args__ = (sa.Index("ix_job_alert_active", "is_active", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=100)
+    filters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    frequency: str = Field(default="daily", max_length=10)
+    channels: list[str] = Field(
+        default_factory=lambda: ["inbox", "email"], sa_column=Column(JSON, nullable=False)
+    )
+    is_active: bool = Field(default=True)
+    created_at: datetime = _ts(nullable=False, default_now=True)
+    updated_at: datetime = _ts(nullable=False, default_now=True)
+    last_notified_at: datetime | None = _ts()
+
+
+class AlertMatch(SQLModel, table=True):
+    """That one alert matched one posting (once: unique on alert and posting)."""
+
+    __tablename__ = "alert_match"
+    __table_args__ = (sa.UniqueConstraint("alert_id", "posting_id", name="uq_alert_match_alert_posting"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="job_alert.id", ondelete="CASCADE", index=True)
+    posting_id: int = Field(foreign_key="job_posting.id", ondelete="CASCADE", index=True)
+    matched_at: datetime = _ts(nullable=False, default_now=True)
+
+
+class Notification(SQLModel, table=True):
+    """One inbox item per user and posting, however many of the user's alerts matched (field case B18).
+
+    `alert_ids` lists the matching alerts; `email_status` is `pending`, `sent`, `skipped` or `failed`.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "posting_id", name="uq_notification_user_posting"),
+        sa.Index("ix_notification_inbox", "user_id", "read_at", "created_at"),
+        sa.Index("ix_notification_email", "email_status", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
+    posting_id: int = Field(foreign_key="job_posting.id", ondelete="CASCADE", index=True)
+    alert_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts(nullable=False, default_now=True)
+    read_at: datetime | None = _ts()
+    email_status: str = Field(default="pending", max_length=10)
+    digest_id: int | None = Field(default=None, foreign_key="digest.id", ondelete="SET NULL", index=True)
+
+
+class UserJobInteraction(SQLModel, table=True):
+    """What a user did with a posting: saved, applied, hidden, viewed (each a time or null)."""
+
+    __tablename__ = "user_job_interaction"
+    __table_args__ = (sa.UniqueConstraint("user_id", "posting_id", name="uq_interaction_user_posting"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    posting_id: int = Field(foreign_key="job_posting.id", ondelete="CASCADE", index=True)
+    saved_at: datetime | None = _ts()
+    applied_at: datetime | None = _ts()
+    hidden_at: datetime | None = _ts()
+    viewed_at: datetime | None = _ts()
+
+
+# --- mail ----------------------------------------------------------------------------------------------
+
+
+class Digest(SQLModel, table=True):
+    """One digest email to one user: what it covers and whether it went out.
+
+    `status` is `pending` (built, not yet accepted by the mail service), `sent` or `failed`.
+    """
+
+    __tablename__ = "digest"
+    __table_args__ = (sa.Index("ix_digest_user_created", "user_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
+    to_email: str = Field(max_length=320)
+    subject: str = Field(max_length=300)
+    alert_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    posting_count: int = Field(default=0)
+    status: str = Field(default="pending", max_length=10, index=True)
+    provider_message_id: str | None = Field(default=None, max_length=200)
+    error: str | None = Field(default=None)
+    created_at: datetime = _ts(nullable=False, default_now=True)
+    sent_at: datetime | None = _ts()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An email written to the local outbox (the default mail backend when `RESEND_API_KEY` is unset)."""
+
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    to_email: str = Field(max_length=320, index=True)
+    from_email: str = Field(max_length=320)
+    subject: str = Field(max_length=300)
+    html: str
+    text: str
+    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    kind: str = Field(default="digest", max_length=20)
+    created_at: datetime = _ts(nullable=False, default_now=True, index=True)
+
+
+ALL_TABLES = (
+    Company,
+    Board,
+    JobPosting,
+    ScrapeRun,
+    User,
+    UserSession,
+    AuthToken,
+    JobAlert,
+    AlertMatch,
+    Notification,
+    UserJobInteraction,
+    Digest,
+    OutboxMessage,
+)
