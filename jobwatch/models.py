@@ -211,6 +211,7 @@ class JobAlert(SQLModel, table=True):
     """A saved search: `filters` is CONTRACT section 3 JSON (validated before it is stored).
 
     `frequency` is `instant`, `daily` or `weekly`; `channels` a list of `inbox` and `email`.
+    `last_notified_at` is when a digest last told the user of this alert's matches.
     """
 
     __tablename__ = "job_alert"
@@ -228,6 +229,8 @@ class JobAlert(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False, default_now=True)
     updated_at: datetime = _ts(nullable=False, default_now=True)
     last_notified_at: datetime | None = _ts()
+    #: Up to when this alert's email digests are settled: the last digest slot handled, sent or empty.
+    digest_cursor_at: datetime | None = _ts()
 
 
 class AlertMatch(SQLModel, table=True):
@@ -298,7 +301,12 @@ class Digest(SQLModel, table=True):
     subject: str = Field(max_length=300)
     alert_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     posting_count: int = Field(default=0)
+    #: The rendered message, kept so that a retry sends exactly the same payload.
+    html: str = Field(default="")
+    text: str = Field(default="")
+    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=10, index=True)
+    attempts: int = Field(default=0)
     provider_message_id: str | None = Field(default=None, max_length=200)
     error: str | None = Field(default=None)
     created_at: datetime = _ts(nullable=False, default_now=True)

@@ -1,0 +1,1 @@
+"""Email: rendering digests from Jinja templates, and the senders (local outbox, Resend)."""

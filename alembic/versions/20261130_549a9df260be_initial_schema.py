@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d4060ba5f387
+Revision ID: 549a9df260be
 Revises: 
-Create Date: 2026-11-30 21:02:00.026562
+Create Date: 2026-11-30 21:05:46.938079
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import jobwatch.models
 
-revision: str = 'd4060ba5f387'
+revision: str = '549a9df260be'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -113,7 +113,11 @@ def upgrade() -> None:
     sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('alert_ids', sa.JSON(), nullable=False),
     sa.Column('posting_count', sa.Integer(), nullable=False),
+    sa.Column('html', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('headers', sa.JSON(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('provider_message_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('created_at', jobwatch.models.UTCDateTime(timezone=True), nullable=False),
@@ -136,6 +140,7 @@ def upgrade() -> None:
     sa.Column('created_at', jobwatch.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', jobwatch.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_notified_at', jobwatch.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('digest_cursor_at', jobwatch.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )

@@ -1,0 +1,79 @@
+"""Text folding and tokens: the one way jobwatch compares words (CONTRACT section 3, "Folding" and "Tokens").
+
+Every comparison of user-typed words with posting text goes through :func:`fold` and :func:`tokenize`, so
+alerts, the live preview and `jobwatch match` agree on what "occurs" means. Both run on descriptions of
+several KB for every ingested posting, so they are built on C-level primitives (``unicodedata``, ``re``,
+``str.casefold``) instead of Python loops over characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = ["fold", "fold_key", "tokenize", "tokenize_folded"]
+
+# A letter or digit is what `str.isalnum()` accepts; in a `str` pattern `\w` is exactly that plus `_`,
+# so `[^\W_]` is "letter or digit" without the underscore, which CONTRACT makes a separator.
+_ALNUM = r"[^\W_]"
+
+# One token (CONTRACT section 3):
+#   - an optional leading `.` when no letter/digit precedes it (".NET" in "C#/.NET", but not in "ASP.NET");
+#   - a maximal run of letters and digits;
+#   - the run of `+`/`#` right after it, only when no letter/digit follows that run ("C++", "C#", but
+#     "Python+Django" is two tokens). The possessive `++` keeps the regex from giving back part of the
+#     run ("C++x" must not become "c+" and "x").
+_TOKEN_RE = re.compile(rf"(?:(?<!{_ALNUM})\.)?{_ALNUM}+(?:[+#]++(?!{_ALNUM}))?")
+
+
+@lru_cache(maxsize=4096)
+def _is_mark(char: str) -> bool:
+    """Whether `char` is a Unicode mark (general category Mn, Mc or Me)."""
+    # Spacing marks (Mc) go too, not only non-spacing ones, so that a word in an Indic script stays one
+    # token instead of being split at every vowel sign.
+    return unicodedata.category(char)[0] == "M"
+
+
+def fold(text: str) -> str:
+    """Fold `text` for comparison: Unicode NFKD, marks removed, then `str.casefold()` (CONTRACT section 3).
+
+    "Zürich", "ZURICH" and "zurich" all fold to "zurich"; "Straße" folds to "strasse"; the fullwidth
+    "ＡＢＣ" folds to "abc". Folding is idempotent: ``fold(fold(s)) == fold(s)``.
+    """
+    if text.isascii():
+        # NFKD leaves ASCII unchanged and ASCII has no marks, so only the case needs folding.
+        return text.casefold()
+    decomposed = unicodedata.normalize("NFKD", text)
+    # A text of several KB holds only a few distinct characters, so finding the marks among those and
+    # deleting each with `str.replace` is several times faster than any per-character regex or translate.
+    for char in set(decomposed):
+        if not char.isascii() and _is_mark(char):
+            decomposed = decomposed.replace(char, "")
+    return decomposed.casefold()
+
+
+def fold_key(text: str) -> str:
+    """`fold(text)` with surrounding whitespace trimmed and inner runs of whitespace collapsed to one space.
+
+    The form in which names (companies, departments, cities, regions, countries) are compared for equality,
+    so that "Acme  Corp " equals "acme corp".
+    """
+    return " ".join(fold(text).split())
+
+
+def tokenize_folded(folded: str) -> list[str]:
+    """The tokens of text that is already folded (see :func:`tokenize`); skips folding a second time."""
+    return _TOKEN_RE.findall(folded)
+
+
+def tokenize(text: str) -> list[str]:
+    """The tokens of `fold(text)`, in order, per CONTRACT section 3 "Tokens".
+
+    A token is a maximal run of letters and digits; trailing `+`/`#` characters belong to it when no letter
+    or digit follows them, and a `.` belongs to it as its first character when no letter or digit precedes
+    the `.`. Everything else, `_` and `-` included, separates tokens. Examples: "C#/.NET" -> ["c#", ".net"];
+    "Node.js" -> ["node", "js"]; "e.g." -> ["e", "g"]; "3.5" -> ["3", "5"]; "C++." -> ["c++"];
+    "Python+Django" -> ["python", "django"]; "ASP.NET" -> ["asp", "net"].
+    """
+    return _TOKEN_RE.findall(fold(text))

@@ -1,0 +1,131 @@
+"""Use cases around watched boards: add one (from a board token or a careers URL), list them, show postings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from jobwatch.config import get_settings
+from jobwatch.errors import BadInput
+from jobwatch.models import Board, Company, JobPosting
+from jobwatch.scrapers.boards import BoardRef, board_ref_from_url, parse_board_token
+
+
+@dataclass(frozen=True, slots=True)
+class BoardSummary:
+    """A board as lists show it: key, company, status of its last run and its open postings count."""
+
+    id: int
+    key: str
+    ats: str
+    token: str
+    company: str | None
+    last_run_status: str | None
+    last_run_at: datetime | None
+    last_error: str | None
+    open_postings: int
+    is_active: bool
+
+
+def resolve_board_ref(text: str) -> BoardRef:
+    """Read what a user typed: a board token (`greenhouse:stripe`) or a careers URL of a known ATS.
+
+    Raises `BadInput` with a message saying what was expected.
+    """
+    text = text.strip()
+    if not text:
+        raise BadInput("enter a board token such as greenhouse:stripe, or a careers page URL")
+    if re.match(r"^https?://", text, re.IGNORECASE):
+        ref = board_ref_from_url(text)
+        if ref is None:
+            raise BadInput(
+                f"no known job board found at {text}; try a board token such as greenhouse:stripe"
+            )
+        return ref
+    return parse_board_token(text)
+
+
+def _company_slug(ref: BoardRef) -> str:
+    base = ref.token.split("/")[0].split(".")[0] if ref.source != "jsonld" else ref.token
+    return re.sub(r"[^a-z0-9]+", "-", base.lower()).strip("-")[:200] or "company"
+
+
+def add_board(*, session: Session, text: str, interval_minutes: int | None = None) -> tuple[Board, bool]:
+    """Add the board that `text` names (token or URL); returns `(board, created)`.
+
+    An already watched board is returned as it is (`created` False). A company row is made from the board
+    token and renamed later from the postings' company name. Raises `BadInput` for unusable text.
+    """
+    ref = resolve_board_ref(text)
+    board = session.exec(select(Board).where(Board.key == ref.key)).first()
+    if board is not None:
+        return board, False
+    slug = _company_slug(ref)
+    company = session.exec(select(Company).where(Company.slug == slug)).first()
+    if company is None:
+        company = Company(name=slug.replace("-", " ").title(), slug=slug)
+        session.add(company)
+        session.flush()
+    board = Board(
+        key=ref.key,
+        ats=ref.source,
+        token=ref.token,
+        company_id=company.id,
+        name=company.name,
+        scrape_interval_minutes=interval_minutes or get_settings().default_scrape_interval_minutes,
+    )
+    session.add(board)
+    session.flush()
+    return board, True
+
+
+def list_boards(*, session: Session) -> list[BoardSummary]:
+    """Every board with its company name and open postings count, by key."""
+    counts = dict(
+        session.exec(
+            select(JobPosting.board_id, func.count())
+            .where(col(JobPosting.closed_at).is_(None))
+            .group_by(JobPosting.board_id)
+        ).all()
+    )
+    rows = session.exec(
+        select(Board, Company.name).join(Company, isouter=True).order_by(col(Board.key))
+    ).all()
+    return [
+        BoardSummary(
+            id=board.id or 0,
+            key=board.key,
+            ats=board.ats,
+            token=board.token,
+            company=company_name,
+            last_run_status=board.last_run_status,
+            last_run_at=board.last_run_at,
+            last_error=board.last_error,
+            open_postings=int(counts.get(board.id, 0)),
+            is_active=board.is_active,
+        )
+        for board, company_name in rows
+    ]
+
+
+def board_postings(*, session: Session, board_id: int, limit: int = 200) -> list[JobPosting]:
+    """The open postings of one board, newest first."""
+    return list(
+        session.exec(
+            select(JobPosting)
+            .where(JobPosting.board_id == board_id, col(JobPosting.closed_at).is_(None))
+            .order_by(col(JobPosting.first_seen_at).desc(), col(JobPosting.id).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def get_board(*, session: Session, key_or_id: str | int) -> Board | None:
+    """A board by its id or by its key (`greenhouse:stripe`), or None."""
+    if isinstance(key_or_id, int) or str(key_or_id).isdigit():
+        return session.get(Board, int(key_or_id))
+    return session.exec(select(Board).where(Board.key == str(key_or_id).strip())).first()

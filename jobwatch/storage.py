@@ -1,0 +1,163 @@
+"""Data access for postings and scrape runs: keyword-only functions over a session, returning typed rows.
+
+`ingest_postings` is the one place where scraped postings are validated, de-duplicated and stored
+(scrapy's pipeline, after the adapters only parsed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from jobwatch.core.postings import Location, Posting, Salary
+from jobwatch.models import Board, JobPosting, ScrapeRun, utcnow
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """Counts of one ingest: postings new, updated (content changed), unchanged, reopened and closed."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    reopened: int = 0
+    closed: int = 0
+    new_ids: list[int] = field(default_factory=list)
+
+
+def posting_to_row_values(posting: Posting) -> dict[str, Any]:
+    """The `JobPosting` column values of a normalized posting (CONTRACT section 2 fields and the hash)."""
+    data = posting.to_json()
+    return {
+        "source": posting.source,
+        "board": posting.board,
+        "external_id": posting.external_id,
+        "title": posting.title,
+        "company": posting.company,
+        "url": posting.url,
+        "description_html": posting.description_html,
+        "description_text": posting.description_text,
+        "locations": data["locations"],
+        "workplace": posting.workplace,
+        "department": posting.department,
+        "team": posting.team,
+        "employment_type": posting.employment_type,
+        "salary": data["salary"],
+        "posted_at": posting.posted_at,
+        "updated_at": posting.updated_at,
+        "content_hash": posting.content_hash(),
+    }
+
+
+def posting_from_row(row: JobPosting) -> Posting:
+    """The normalized posting of a stored row; `id` is the row id as a string (for the matching engine)."""
+    salary = row.salary
+    return Posting(
+        source=row.source,
+        board=row.board,
+        external_id=row.external_id,
+        title=row.title,
+        company=row.company,
+        url=row.url,
+        description_html=row.description_html,
+        description_text=row.description_text,
+        locations=[Location(**loc) for loc in row.locations or []],
+        workplace=row.workplace,
+        department=row.department,
+        team=row.team,
+        employment_type=row.employment_type,
+        salary=Salary(**salary) if salary else None,
+        posted_at=row.posted_at,
+        updated_at=row.updated_at,
+        id=str(row.id),
+    )
+
+
+def ingest_postings(
+    *,
+    session: Session,
+    board: Board,
+    postings: list[Posting],
+    complete: bool,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Upsert `postings` of `board` by (source, board, external_id) and, when `complete`, close the rest.
+
+    A posting is closed only when a complete, successful scrape no longer lists it (field case B03); a
+    closed posting that is listed again is reopened. Postings seen by the board's first complete scrape are
+    marked baseline and never announced. A repeated external id in `postings` is stored once (the first).
+    Flushes but does not commit.
+    """
+    now = now or utcnow()
+    is_baseline = board.baseline_at is None
+    existing = {
+        row.external_id: row
+        for row in session.exec(select(JobPosting).where(JobPosting.board_id == board.id)).all()
+    }
+    result = IngestResult()
+    seen: set[str] = set()
+    fresh: list[JobPosting] = []
+    for posting in postings:
+        if posting.external_id in seen:
+            continue
+        seen.add(posting.external_id)
+        values = posting_to_row_values(posting)
+        row = existing.get(posting.external_id)
+        if row is None:
+            row = JobPosting(
+                board_id=board.id,
+                first_seen_at=now,
+                last_seen_at=now,
+                is_baseline=is_baseline,
+                **values,
+            )
+            session.add(row)
+            fresh.append(row)
+            result.new += 1
+            continue
+        row.last_seen_at = now
+        if row.closed_at is not None:
+            row.closed_at = None
+            result.reopened += 1
+        if row.content_hash != values["content_hash"]:
+            for key, value in values.items():
+                setattr(row, key, value)
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        session.add(row)
+    if complete:
+        for external_id, row in existing.items():
+            if external_id not in seen and row.closed_at is None:
+                row.closed_at = now
+                session.add(row)
+                result.closed += 1
+        if is_baseline:
+            board.baseline_at = now
+            session.add(board)
+    session.flush()
+    result.new_ids = [row.id for row in fresh if row.id is not None]
+    return result
+
+
+def start_run(*, session: Session, board: Board, now: datetime | None = None) -> ScrapeRun:
+    """Record that a scrape of `board` started; returns the `running` run (flushed, with its id)."""
+    run = ScrapeRun(board_id=board.id, started_at=now or utcnow(), status="running")
+    session.add(run)
+    session.flush()
+    return run
+
+
+def open_postings(*, session: Session, limit: int | None = None) -> list[JobPosting]:
+    """Open postings, newest first (by first seen, then id)."""
+    query = (
+        select(JobPosting)
+        .where(col(JobPosting.closed_at).is_(None))
+        .order_by(col(JobPosting.first_seen_at).desc(), col(JobPosting.id).desc())
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query).all())

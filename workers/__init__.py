@@ -1,0 +1,1 @@
+"""Background work on Huey: the instance (`huey_app`), the tasks (`tasks`), the consumer target (`main`)."""

@@ -1,0 +1,60 @@
+"""Huey tasks: thin wrappers over services. Every task is idempotent, so a re-run after a crash is harmless.
+
+Periodic tasks take no arguments and hold a lock so that slow runs never overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from huey import crontab
+
+from jobwatch.db import session_scope
+from jobwatch.models import utcnow
+from jobwatch.services.digests import send_due_digests
+from jobwatch.services.ingest import claim_due_boards, scrape_board
+from jobwatch.services.matching import match_new_postings
+from workers.huey_app import huey
+
+log = logging.getLogger(__name__)
+
+
+@huey.task(retries=2, retry_delay=60)
+def scrape_board_task(board_id: int) -> dict[str, object]:
+    """Scrape one board, then match what it brought in. Returns the run summary as a dict."""
+    summary = scrape_board(board_id)
+    if summary.new:
+        match_new_postings_task()
+    return {"run_id": summary.run_id, "status": summary.status, "new": summary.new, "closed": summary.closed}
+
+
+@huey.periodic_task(crontab(minute="*"))
+@huey.lock_task("scrape-due-boards")
+def scrape_due_boards() -> int:
+    """Enqueue one scrape task per board that is due; returns how many were enqueued."""
+    with session_scope() as session:
+        ids = claim_due_boards(session=session, now=utcnow())
+    for board_id in ids:
+        scrape_board_task(board_id)
+    return len(ids)
+
+
+@huey.task()
+@huey.lock_task("match-new-postings")
+def match_new_postings_task() -> int:
+    """Match every unmatched posting against the active alerts; returns notifications created."""
+    return match_new_postings().notifications
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def match_catch_up() -> None:
+    """Periodic catch-up for postings a crashed match left unmatched."""
+    match_new_postings_task()
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+@huey.lock_task("send-due-digests")
+def send_due_digests_task() -> dict[str, int]:
+    """Build and deliver the digests that are due now."""
+    summary = send_due_digests()
+    return {"built": summary.built, "sent": summary.sent, "failed": summary.failed, "retry": summary.retry}
