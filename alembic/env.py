@@ -6,10 +6,10 @@ Every table module is imported here (field case B27: autogenerate only sees impo
 
 from __future__ import annotations
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import jobwatch.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from alembic import context
 from jobwatch.config import get_settings
 from jobwatch.db import make_engine
 

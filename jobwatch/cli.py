@@ -285,8 +285,10 @@ def users_create(
                 _err(f"{existing.email} already exists")
             _out({"id": existing.id, "email": existing.email, "is_admin": existing.is_admin})
             return
-        secret = password or os.environ.get("JOBWATCH_PASSWORD") or typer.prompt(
-            "Password", hide_input=True, confirmation_prompt=True, err=True
+        secret = (
+            password
+            or os.environ.get("JOBWATCH_PASSWORD")
+            or typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
         )
         user = create_user(session=session, email=email, password=secret, is_admin=admin)
         _out({"id": user.id, "email": user.email, "is_admin": user.is_admin})

@@ -1,7 +1,7 @@
 """Errors shared across layers.
 
-    JobwatchError
-      +-- BadInput          input a user or operator gave is unusable (CLI exit code 2)
+JobwatchError
+  +-- BadInput          input a user or operator gave is unusable (CLI exit code 2)
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 
+from alembic import command
 from jobwatch.config import PROJECT_DIR, get_settings
 
 ALEMBIC_INI = PROJECT_DIR / "alembic.ini"

@@ -222,9 +222,7 @@ class JobAlert(SQLModel, table=True):
     name: str = Field(max_length=100)
     filters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     frequency: str = Field(default="daily", max_length=10)
-    channels: list[str] = Field(
-        default_factory=lambda: ["inbox", "email"], sa_column=Column(JSON, nullable=False)
-    )
+    channels: list[str] = Field(default_factory=lambda: ["inbox", "email"], sa_column=Column(JSON, nullable=False))
     is_active: bool = Field(default=True)
     created_at: datetime = _ts(nullable=False, default_now=True)
     updated_at: datetime = _ts(nullable=False, default_now=True)

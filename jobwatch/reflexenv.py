@@ -51,7 +51,7 @@ def bun_path() -> Path:
 
 def npm_registry() -> str:
     """The registry npm is configured for (`NPM_CONFIG_REGISTRY`, else `npm config get registry`)."""
-    configured = os.environ.get("NPM_CONFIG_REGISTRY") or os.environ.get("npm_config_registry")
+    configured = os.environ.get("NPM_CONFIG_REGISTRY")
     if configured:
         return configured
     npm = shutil.which("npm")

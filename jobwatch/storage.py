@@ -94,8 +94,7 @@ def ingest_postings(
     now = now or utcnow()
     is_baseline = board.baseline_at is None
     existing = {
-        row.external_id: row
-        for row in session.exec(select(JobPosting).where(JobPosting.board_id == board.id)).all()
+        row.external_id: row for row in session.exec(select(JobPosting).where(JobPosting.board_id == board.id)).all()
     }
     result = IngestResult()
     seen: set[str] = set()

@@ -23,7 +23,9 @@ def test_first_complete_scrape_is_the_baseline(session: Session) -> None:
     assert board.baseline_at is not None
 
     later = ingest_postings(
-        session=session, board=board, postings=[*map(posting_from_row, _rows(session).values()), make_posting()],
+        session=session,
+        board=board,
+        postings=[*map(posting_from_row, _rows(session).values()), make_posting()],
         complete=True,
     )
     assert later.new == 1 and later.unchanged == 2

@@ -22,9 +22,7 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def last_slot(
-    frequency: str, *, now: datetime, tz: str | None, hour: int, weekday: int = 0
-) -> datetime:
+def last_slot(frequency: str, *, now: datetime, tz: str | None, hour: int, weekday: int = 0) -> datetime:
     """The most recent scheduled digest time at or before `now` (aware UTC).
 
     `instant`: `now` itself. `daily`: the latest local `hour`:00. `weekly`: the latest local `hour`:00 on

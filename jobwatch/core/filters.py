@@ -156,14 +156,10 @@ def parse_filters(data: object) -> AlertFilters:
     is_remote = data.get("is_remote")
     if is_remote is not None:
         if not isinstance(is_remote, bool):
-            raise FilterError(
-                f"is_remote: must be true or false, not {type(is_remote).__name__}", key="is_remote"
-            )
+            raise FilterError(f"is_remote: must be true or false, not {type(is_remote).__name__}", key="is_remote")
         values["is_remote"] = is_remote
     if data.get("min_posted_days_ago") is not None:
-        values["min_posted_days_ago"] = _integer(
-            "min_posted_days_ago", data["min_posted_days_ago"], 1, MAX_POSTED_DAYS
-        )
+        values["min_posted_days_ago"] = _integer("min_posted_days_ago", data["min_posted_days_ago"], 1, MAX_POSTED_DAYS)
     if data.get("salary_min") is not None:
         values["salary_min"] = _integer("salary_min", data["salary_min"], 1, None)
     currency = data.get("salary_currency")
@@ -174,9 +170,7 @@ def parse_filters(data: object) -> AlertFilters:
             )
         code = currency.strip().upper()
         if len(code) != 3 or not code.isalpha() or pycountry.currencies.get(alpha_3=code) is None:
-            raise FilterError(
-                f"salary_currency: {currency!r} is not an ISO 4217 currency code", key="salary_currency"
-            )
+            raise FilterError(f"salary_currency: {currency!r} is not an ISO 4217 currency code", key="salary_currency")
         if "salary_min" not in values:
             raise FilterError("salary_currency: only allowed together with salary_min", key="salary_currency")
         values["salary_currency"] = code

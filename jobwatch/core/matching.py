@@ -41,7 +41,7 @@ __all__ = [
 # Straight, curly and fullwidth double quotes: a keyword wrapped in any of them is an exact phrase.
 _OPENING_QUOTES = '"“”„‟＂'
 _CLOSING_QUOTES = '"”“‟＂'
-_PLURAL_SUFFIXES = ("s",)
+_PLURAL_SUFFIXES = ("s", "es")
 _REMOTE = "remote"
 
 

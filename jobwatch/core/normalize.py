@@ -16,7 +16,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -86,6 +86,7 @@ class _TextExtractor(HTMLParser):
         self.pending_break = 0
         self.pending_bullet = False
         self.skip_depth = 0
+        self.item_depth = 0
 
     def _request_break(self, level: int) -> None:
         self.pending_break = max(self.pending_break, level)
@@ -104,10 +105,12 @@ class _TextExtractor(HTMLParser):
         if tag == "li":
             self._request_break(1)
             self.pending_bullet = True
+            self.item_depth += 1
         elif tag in _LINE_TAGS:
             self._request_break(1)
         elif tag in _PARAGRAPH_TAGS:
-            self._request_break(2)
+            # Paragraphs inside a list item (`<li><p>..</p></li>`) keep the list compact.
+            self._request_break(1 if self.item_depth else 2)
         elif tag in _CELL_TAGS:
             self.current.append(" ")
 
@@ -120,10 +123,13 @@ class _TextExtractor(HTMLParser):
         if tag in _SKIP_TAGS:
             self.skip_depth = max(0, self.skip_depth - 1)
             return
-        if tag in _LINE_TAGS:
+        if tag == "li":
+            self.item_depth = max(0, self.item_depth - 1)
+            self._request_break(1)
+        elif tag in _LINE_TAGS:
             self._request_break(1)
         elif tag in _PARAGRAPH_TAGS:
-            self._request_break(2)
+            self._request_break(1 if self.item_depth and tag not in ("ul", "ol") else 2)
         elif tag in _CELL_TAGS:
             self.current.append(" ")
 
@@ -178,7 +184,12 @@ def clean_text(value: str | None) -> str:
     if not value:
         return ""
     text = _extract_text(_drop_controls(str(value)), single_line=True)
-    text = _TAG_TEXT.sub(" ", text)
+    # Removing one tag can join the halves of another ("<b<b>>"), so strip until nothing changes.
+    while True:
+        stripped = _TAG_TEXT.sub("", text)
+        if stripped == text:
+            break
+        text = stripped
     return _SPACES.sub(" ", text).strip()
 
 
@@ -197,9 +208,7 @@ def html_to_text(markup: str | None) -> str | None:
 
 
 _SANITIZE_TAGS = set(nh3.ALLOWED_TAGS) - {"img", "map", "area"}
-_SANITIZE_ATTRIBUTES = {
-    tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items() if tag in _SANITIZE_TAGS
-}
+_SANITIZE_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items() if tag in _SANITIZE_TAGS}
 _CLEANER = nh3.Cleaner(
     tags=_SANITIZE_TAGS,
     # Their content is code or invisible, never text a reader should see.
@@ -355,15 +364,6 @@ def _from_epoch(number: float) -> datetime | None:
         return None
 
 
-def date_to_utc(value: str) -> datetime | None:
-    """Midnight UTC of a `YYYY-MM-DD` date, or None when it is not one."""
-    try:
-        day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    return datetime.combine(day, time(0, 0), tzinfo=UTC)
-
-
 # --------------------------------------------------------------------------------------------------
 # Places
 # --------------------------------------------------------------------------------------------------
@@ -403,8 +403,23 @@ _GB_NATIONS = ("England", "Scotland", "Wales", "Northern Ireland")
 # Two-letter codes that are both a US state and a country that job boards often abbreviate this way
 # ("Munich, DE", "Bangalore, IN"): without another clue the country stays unknown.
 _AMBIGUOUS_STATE_CODES = frozenset({"DE", "IN"})
+# Cities that settle such a collision for the country: "Tel Aviv, IL" is Israel, "Chicago, IL" Illinois.
+_COLLISION_CITIES: dict[str, frozenset[str]] = {
+    "IL": frozenset({"tel aviv", "tel aviv-yafo", "jerusalem", "haifa", "herzliya", "ramat gan", "petah tikva",
+                     "netanya", "rehovot", "raanana", "ra'anana", "beersheba", "be'er sheva", "yokneam"}),
+    "IN": frozenset({"bangalore", "bengaluru", "mumbai", "bombay", "delhi", "new delhi", "hyderabad", "chennai",
+                     "pune", "kolkata", "gurgaon", "gurugram", "noida", "ahmedabad", "jaipur", "kochi"}),
+    "DE": frozenset({"berlin", "munich", "munchen", "hamburg", "frankfurt", "frankfurt am main", "cologne",
+                     "koln", "stuttgart", "dusseldorf", "leipzig", "dresden", "nuremberg", "nurnberg",
+                     "hannover", "bonn", "karlsruhe", "heidelberg", "mannheim"}),
+    "CA": frozenset({"toronto", "vancouver", "montreal", "ottawa", "calgary", "edmonton", "waterloo",
+                     "kitchener", "winnipeg", "halifax", "quebec city", "mississauga"}),
+    "GA": frozenset({"libreville"}),
+}  # fmt: skip
 # Region names that are just as often the city ("New York, USA").
 _REGION_NAMES_THAT_ARE_CITIES = frozenset({"new york", "washington", "quebec"})
+# A region name alone implies its country only for these (Indian state names recur in Pakistan).
+_INFER_FROM_REGION = frozenset({"US", "CA", "AU", "GB"})
 
 _COUNTRY_ALIASES: dict[str, str] = {
     "us": "US", "usa": "US", "united states of america": "US", "america": "US", "uk": "GB",
@@ -455,18 +470,16 @@ def country_code(text: str | None) -> str | None:
             return None
         if folded in _COUNTRY_ALIASES:
             return _COUNTRY_ALIASES[folded]
-        found = (
-            pycountry.countries.get(alpha_2=raw) if len(raw) == 2 else pycountry.countries.get(alpha_3=raw)
-        )
+        found = pycountry.countries.get(alpha_2=raw) if len(raw) == 2 else pycountry.countries.get(alpha_3=raw)
         return found.alpha_2 if found is not None else None
     if folded in _COUNTRY_ALIASES:
         return _COUNTRY_ALIASES[folded]
-    if folded.startswith("the "):
-        folded = folded[4:]
-    try:
-        return str(pycountry.countries.lookup(folded).alpha_2)
-    except LookupError:
-        return None
+    for candidate in (raw, folded, folded.removeprefix("the ")):
+        try:
+            return str(pycountry.countries.lookup(candidate).alpha_2)
+        except LookupError:
+            continue
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -523,34 +536,51 @@ class _Qualifier:
         self.country = country
 
 
+def _inferred(regions: frozenset[str]) -> str | None:
+    """The country a region name alone implies: only when exactly one indexed country has it."""
+    if len(regions) == 1:
+        (only,) = regions
+        return only if only in _INFER_FROM_REGION else None
+    return None
+
+
+@lru_cache(maxsize=256)
+def _subdivision_names(country: str) -> frozenset[str]:
+    """Folded names of every ISO 3166-2 subdivision of a country (to test "Berlin, DE")."""
+    return frozenset(_fold(sub.name) for sub in pycountry.subdivisions.get(country_code=country) or [])
+
+
 def _qualify(part: str, head: str | None, hint: str | None) -> _Qualifier:
     """Read `part` as the qualifier of a place whose preceding part is `head` (None when alone)."""
     bare = part.replace(".", "").strip()
     as_country = country_code(part)
     regions = _region_countries(part)
     if _is_code(part):
-        state_like = bool(regions)
-        if as_country and state_like:
-            # "San Francisco, CA" vs "British Columbia, CA" vs "Bangalore, IN": prefer the reading the
-            # head or the source's own country field supports; US state otherwise, unless ambiguous.
+        if as_country and regions:
+            # "San Francisco, CA" vs "British Columbia, CA" vs "Bangalore, IN": take the reading the
+            # source's country field or the head supports; a US state otherwise, unless ambiguous.
             if hint is not None:
                 return _Qualifier("country", as_country) if hint == as_country else _Qualifier("region", hint)
-            if head is not None and as_country in _region_countries(head):
+            if head is not None and (
+                _fold(head) in _subdivision_names(as_country) or _fold(head) in _COLLISION_CITIES.get(bare, frozenset())
+            ):
                 return _Qualifier("country", as_country)
             if bare in _AMBIGUOUS_STATE_CODES:
                 return _Qualifier("region", None)
-            return _Qualifier("region", next(iter(sorted(regions))) if len(regions) == 1 else None)
+            return _Qualifier("region", _inferred(regions))
         if as_country:
             if hint is not None and hint != as_country and head is not None and len(bare) == 2:
+                # "Bombay, MH" with Lever country IN: MH is Maharashtra here, not the Marshall Islands.
                 return _Qualifier("region", hint)
             return _Qualifier("country", as_country)
-        if state_like:
-            country = next(iter(regions)) if len(regions) == 1 else None
-            return _Qualifier("region", hint or country)
+        if regions:
+            return _Qualifier("region", hint or _inferred(regions))
         return _Qualifier("code", hint)
     if as_country and regions:
+        if as_country in regions:  # "England": a nation of GB
+            return _Qualifier("region", as_country)
         # "Georgia": the US state or the country.
-        if hint in regions:
+        if hint is not None and hint in regions:
             return _Qualifier("region", hint)
         if hint == as_country:
             return _Qualifier("country", as_country)
@@ -559,8 +589,8 @@ def _qualify(part: str, head: str | None, hint: str | None) -> _Qualifier:
         return _Qualifier("country", as_country)
     if regions:
         if hint is not None:
-            return _Qualifier("region", hint if hint in regions else None) if hint in regions else _Qualifier(None)
-        return _Qualifier("region", next(iter(regions)) if len(regions) == 1 else None)
+            return _Qualifier("region", hint if hint in regions else None)
+        return _Qualifier("region", _inferred(regions))
     return _Qualifier(None)
 
 
@@ -646,9 +676,11 @@ def _interpret(parts: list[str], hint: str | None) -> tuple[str | None, str | No
                 # A lone "SEA" or "AUS" is an airport or city shorthand more often than a country.
                 return only, None, hint, False
             return None, None, q.country, True
-        if q.kind == "region" and not _is_code(only) and _fold(only) not in _REGION_NAMES_THAT_ARE_CITIES:
+        if q.kind == "region" and not _is_code(only):
+            if _fold(only) in _REGION_NAMES_THAT_ARE_CITIES:
+                return only, None, q.country, False
             return None, only, q.country, False
-        if q.kind == "region" or (q.kind == "code" and len(only) == 2):
+        if q.kind == "region":
             # A lone state code ("CA", "NY") is too ambiguous to place.
             return None, None, hint, False
         return only, None, hint, False
@@ -663,9 +695,7 @@ def _interpret(parts: list[str], hint: str | None) -> tuple[str | None, str | No
         return city, _region_text(region, q.country), q.country, True
 
     first_q = _qualify(parts[0], None, hint)
-    if first_q.kind == "country" and not _is_code(parts[0]) or (
-        first_q.kind == "country" and q.kind != "region"
-    ):
+    if first_q.kind == "country":
         # Country first: "Portugal, Lisbon", "UK, London", "US-Texas".
         rest = parts[1:]
         if len(rest) >= 2:
@@ -788,7 +818,7 @@ def _split_segment(segment: str) -> list[str]:
         return [segment]
     if len(parts) == 2 and _qualify(parts[0], None, None).kind == "country" and not _is_code(parts[0]):
         return [segment]
-    prefix_match = re.match(r"^(remote|hybrid|on-?site)\s*[-:]\s*(\S.*)$", parts[0], re.IGNORECASE)
+    prefix_match = re.match(r"^(remote|hybrid|on-?site)(?:\s+-\s+|\s*:\s*)(\S.*)$", parts[0], re.IGNORECASE)
     lead = parts[0] if prefix_match is None else prefix_match.group(2)
     candidates = [lead, *parts[1:]]
     groups: list[list[str]] = []

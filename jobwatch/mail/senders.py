@@ -1,8 +1,8 @@
 """Mail senders: the local outbox (default) and Resend (when `RESEND_API_KEY` is set).
 
-    SendError                 a message was not accepted
-      +-- PermanentSendError  it never will be (an invalid address): record, do not retry
-      +-- TransientSendError  try again later (429, 5xx, network)
+SendError                 a message was not accepted
+  +-- PermanentSendError  it never will be (an invalid address): record, do not retry
+  +-- TransientSendError  try again later (429, 5xx, network)
 """
 
 from __future__ import annotations

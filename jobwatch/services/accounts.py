@@ -55,8 +55,7 @@ class RegistrationRefused(BadInput):
 
     def __init__(self) -> None:
         super().__init__(
-            "could not create an account with that email; if you already have one, log in or reset your "
-            "password"
+            "could not create an account with that email; if you already have one, log in or reset your password"
         )
 
 

@@ -157,9 +157,7 @@ def delete_alert(*, session: Session, user_id: int, alert_id: int) -> bool:
     return True
 
 
-def preview(
-    *, session: Session, filters: object, limit: int = 50, now: datetime | None = None
-) -> Preview:
+def preview(*, session: Session, filters: object, limit: int = 50, now: datetime | None = None) -> Preview:
     """Count and the newest `limit` open postings that the draft `filters` match.
 
     Uses the core predicate on every open posting, newest first; the count stops at `PREVIEW_CAP`

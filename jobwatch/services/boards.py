@@ -42,9 +42,7 @@ def resolve_board_ref(text: str) -> BoardRef:
     if re.match(r"^https?://", text, re.IGNORECASE):
         ref = board_ref_from_url(text)
         if ref is None:
-            raise BadInput(
-                f"no known job board found at {text}; try a board token such as greenhouse:stripe"
-            )
+            raise BadInput(f"no known job board found at {text}; try a board token such as greenhouse:stripe")
         return ref
     return parse_board_token(text)
 
@@ -92,9 +90,7 @@ def list_boards(*, session: Session) -> list[BoardSummary]:
             .group_by(JobPosting.board_id)
         ).all()
     )
-    rows = session.exec(
-        select(Board, Company.name).join(Company, isouter=True).order_by(col(Board.key))
-    ).all()
+    rows = session.exec(select(Board, Company.name).join(Company, isouter=True).order_by(col(Board.key))).all()
     return [
         BoardSummary(
             id=board.id or 0,

@@ -60,9 +60,7 @@ def build_due_digests(*, engine: Engine | None = None, now: datetime) -> int:
     """Create the `pending` digests due at `now` (one per user at most); returns how many were built."""
     with session_scope(engine) as session:
         user_ids = list(
-            session.exec(
-                select(JobAlert.user_id).where(col(JobAlert.is_active).is_(True)).distinct()
-            ).all()
+            session.exec(select(JobAlert.user_id).where(col(JobAlert.is_active).is_(True)).distinct()).all()
         )
     built = 0
     for user_id in user_ids:
@@ -76,9 +74,7 @@ def _build_for_user(*, session: Session, user_id: int, now: datetime) -> int:
     if user is None:
         return 0
     alerts = list(
-        session.exec(
-            select(JobAlert).where(JobAlert.user_id == user_id, col(JobAlert.is_active).is_(True))
-        ).all()
+        session.exec(select(JobAlert).where(JobAlert.user_id == user_id, col(JobAlert.is_active).is_(True))).all()
     )
     paused = user.notifications_paused_until is not None and user.notifications_paused_until > now
     if paused or user.email_suppressed_at is not None:
@@ -176,11 +172,7 @@ def deliver_pending_digests(*, engine: Engine | None = None, sender: Sender, now
     summary = DigestSummary()
     settings = get_settings()
     with session_scope(engine) as session:
-        ids = list(
-            session.exec(
-                select(Digest.id).where(Digest.status == "pending").order_by(col(Digest.id))
-            ).all()
-        )
+        ids = list(session.exec(select(Digest.id).where(Digest.status == "pending").order_by(col(Digest.id))).all())
     for digest_id in ids:
         with session_scope(engine) as session:
             digest = session.get(Digest, digest_id)

@@ -46,9 +46,7 @@ def list_inbox(*, session: Session, user_id: int, limit: int = 50, offset: int =
     names = (
         dict(
             session.exec(
-                select(JobAlert.id, JobAlert.name).where(
-                    col(JobAlert.id).in_(alert_ids), JobAlert.user_id == user_id
-                )
+                select(JobAlert.id, JobAlert.name).where(col(JobAlert.id).in_(alert_ids), JobAlert.user_id == user_id)
             ).all()
         )
         if alert_ids

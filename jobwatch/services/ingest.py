@@ -124,9 +124,7 @@ def scrape_board(
         )
 
 
-def _finish_failed(
-    run_id: int, board_id: int, error: str, *, engine: Engine | None, now: datetime
-) -> RunSummary:
+def _finish_failed(run_id: int, board_id: int, error: str, *, engine: Engine | None, now: datetime) -> RunSummary:
     with session_scope(engine) as session:
         board = session.get(Board, board_id)
         run = session.get(ScrapeRun, run_id)

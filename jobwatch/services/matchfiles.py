@@ -45,9 +45,7 @@ def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
                 try:
                     value = json.loads(line)
                 except json.JSONDecodeError as err:
-                    raise BadInput(
-                        f"malformed JSON: {err.msg} at column {err.colno}", path=where, line=number
-                    ) from err
+                    raise BadInput(f"malformed JSON: {err.msg} at column {err.colno}", path=where, line=number) from err
                 yield number, value
         except OSError as err:
             raise BadInput(f"cannot read file: {err.strerror or err}", path=where, line=number + 1) from err

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from jobwatch.core.filters import FilterError, parse_filters
-from jobwatch.core.matching import compile_alert, match_all
+from jobwatch.core.matching import match_all
 from jobwatch.db import session_scope
 from jobwatch.models import AlertMatch, JobAlert, JobPosting, Notification, UserJobInteraction, utcnow
 from jobwatch.storage import posting_from_row
@@ -98,16 +98,12 @@ def _match_batch(*, session: Session, now: datetime) -> MatchSummary:
         )
         existing_matches = set(
             session.exec(
-                select(AlertMatch.alert_id, AlertMatch.posting_id).where(
-                    col(AlertMatch.posting_id).in_(posting_ids)
-                )
+                select(AlertMatch.alert_id, AlertMatch.posting_id).where(col(AlertMatch.posting_id).in_(posting_ids))
             ).all()
         )
         existing_notes = {
             (n.user_id, n.posting_id): n
-            for n in session.exec(
-                select(Notification).where(col(Notification.posting_id).in_(posting_ids))
-            ).all()
+            for n in session.exec(select(Notification).where(col(Notification.posting_id).in_(posting_ids))).all()
         }
         for (user_id, posting_id), user_alerts in hits.items():
             for alert in user_alerts:

@@ -54,7 +54,9 @@ def test_unknown_zone_falls_back_to_utc_and_unknown_frequency_raises() -> None:
 
 
 def test_build_digest_caps_each_alert_and_counts_the_rest() -> None:
-    jobs = [DigestPosting(title=f"Job {i}", company="Acme", location="Berlin", url=None, posted_at=None) for i in range(5)]
+    jobs = [
+        DigestPosting(title=f"Job {i}", company="Acme", location="Berlin", url=None, posted_at=None) for i in range(5)
+    ]
     content = build_digest([("Python", jobs), ("Empty", []), ("Go", jobs[:1])], max_per_alert=3)
     assert [s.alert_name for s in content.sections] == ["Python", "Go"]
     assert len(content.sections[0].postings) == 3 and content.sections[0].more == 2

@@ -30,7 +30,10 @@ def _setup(engine: Engine, *, frequency: str = "instant") -> dict[str, int]:
     with Session(engine) as s:
         board = make_board(s)
         ingest_postings(
-            session=s, board=board, complete=True, now=T0,
+            session=s,
+            board=board,
+            complete=True,
+            now=T0,
             postings=[make_posting(external_id="old", title="Python Developer")],
         )
         user = make_user(s, display_name="Ada")
@@ -39,7 +42,10 @@ def _setup(engine: Engine, *, frequency: str = "instant") -> dict[str, int]:
         a2 = make_alert(s, user, {"title_keywords": ["backend"]}, name="Backend", frequency=frequency, created_at=T0)
         make_alert(s, other, {"keywords": ["golang"]}, name="Go", created_at=T0)
         ingest_postings(
-            session=s, board=board, complete=True, now=T0 + timedelta(hours=1),
+            session=s,
+            board=board,
+            complete=True,
+            now=T0 + timedelta(hours=1),
             postings=[
                 make_posting(external_id="old", title="Python Developer"),
                 make_posting(external_id="j2", title="Python Backend Engineer"),
@@ -152,7 +158,10 @@ def test_digest_escapes_scraped_text_and_drops_unsafe_links(db: Engine) -> None:
         user = make_user(s)
         make_alert(s, user, {"keywords": ["engineer"]}, created_at=T0)
         ingest_postings(
-            session=s, board=board, complete=True, now=T0 + timedelta(minutes=1),
+            session=s,
+            board=board,
+            complete=True,
+            now=T0 + timedelta(minutes=1),
             postings=[
                 make_posting(
                     title='<a href="https://evil.example">Senior Engineer</a><img src=x onerror=alert(1)>',

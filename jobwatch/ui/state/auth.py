@@ -86,12 +86,15 @@ class AuthState(rx.State):
     @rx.event
     async def drop_session(self) -> rx.event.EventSpec:
         """Forget everything this tab knew (every page state is reset, the cookie removed), go to login."""
-        pending: list[type[rx.State]] = [type(self)]
+        auth = self if type(self) is AuthState else await self.get_state(AuthState)
+        # Load every page state of the tab first: `reset()` recurses only into loaded substates, and a
+        # state left out would keep the last user's data for the next one to log in on this tab.
+        pending = list(AuthState.get_substates())
         while pending:
             cls = pending.pop()
-            state = self if cls is type(self) else await self.get_state(cls)
-            state.reset()
+            await self.get_state(cls)
             pending.extend(cls.get_substates())
+        auth.reset()
         return rx.remove_cookie(SESSION_COOKIE, {"path": "/"})
 
     @rx.event

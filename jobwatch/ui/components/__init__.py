@@ -1,0 +1,1 @@
+"""Shared UI pieces: the page layout (`layout`) and labelled form fields (`forms`)."""

@@ -1,0 +1,143 @@
+"""`/boards`: add a board by token or URL, the list of watched boards, a manual scrape, a board's postings."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from jobwatch.ui.components.forms import VISUALLY_HIDDEN, error_callout, field, notice_callout
+from jobwatch.ui.components.layout import empty_state, protected
+from jobwatch.ui.pages.jobs import posting_table
+from jobwatch.ui.state.boards import BoardRow, BoardsState
+
+_STATUS_COLORS = {"ok": "green", "partial": "amber", "failed": "red", "running": "blue"}
+
+
+def _status_badge(status: rx.Var) -> rx.Component:
+    return rx.match(
+        status,
+        *[(name, rx.badge(name, color_scheme=color, variant="soft")) for name, color in _STATUS_COLORS.items()],
+        rx.badge(status, color_scheme="gray", variant="soft"),
+    )
+
+
+def _board_row(board: BoardRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.flex(
+                rx.link(board.key, href="#postings", on_click=BoardsState.show_postings(board.id), weight="medium"),
+                rx.text(board.company, size="1", color_scheme="gray"),
+                direction="column",
+            )
+        ),
+        rx.table.cell(
+            rx.flex(
+                _status_badge(board.status),
+                rx.cond(board.last_error != "", rx.text(board.last_error, size="1", color_scheme="red")),
+                direction="column",
+                spacing="1",
+            )
+        ),
+        rx.table.cell(board.last_run, white_space="nowrap"),
+        rx.table.cell(board.open_postings),
+        rx.table.cell(
+            rx.button("Scrape now", on_click=BoardsState.scrape_now(board.id), size="1", variant="soft", type="button"),
+        ),
+    )
+
+
+def _boards_table() -> rx.Component:
+    return rx.box(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Board"),
+                    rx.table.column_header_cell("Status"),
+                    rx.table.column_header_cell("Last run"),
+                    rx.table.column_header_cell("Open postings"),
+                    rx.table.column_header_cell(rx.el.span("Actions", style=VISUALLY_HIDDEN)),
+                )
+            ),
+            rx.table.body(rx.foreach(BoardsState.boards, _board_row)),
+            variant="surface",
+            width="100%",
+        ),
+        overflow_x="auto",
+        width="100%",
+    )
+
+
+def _add_form() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.flex(
+                rx.box(
+                    field(
+                        "Board",
+                        "board",
+                        hint="A board token such as greenhouse:stripe or lever:acme, or a careers page URL.",
+                        placeholder="greenhouse:stripe",
+                        required=True,
+                        max_length=2000,
+                    ),
+                    flex="1",
+                    min_width="240px",
+                ),
+                rx.button("Add board", type="submit", size="3"),
+                spacing="3",
+                align="center",
+                wrap="wrap",
+            ),
+            on_submit=BoardsState.add_board,
+            reset_on_submit=False,
+        ),
+        width="100%",
+    )
+
+
+def _postings_panel() -> rx.Component:
+    return rx.cond(
+        BoardsState.selected_id != 0,
+        rx.el.section(
+            rx.flex(
+                rx.flex(
+                    rx.heading("Open postings of ", BoardsState.selected_key, as_="h2", size="5"),
+                    rx.spacer(),
+                    rx.button(
+                        "Close",
+                        on_click=BoardsState.hide_postings,
+                        variant="soft",
+                        color_scheme="gray",
+                        size="1",
+                        type="button",
+                    ),
+                    align="center",
+                    width="100%",
+                ),
+                rx.cond(
+                    BoardsState.postings.length() > 0,
+                    posting_table(BoardsState.postings),
+                    rx.text("No open postings (yet): a scrape fills this in.", color_scheme="gray", size="2"),
+                ),
+                direction="column",
+                spacing="3",
+            ),
+            id="postings",
+            width="100%",
+        ),
+    )
+
+
+def boards_page() -> rx.Component:
+    """`/boards`: the add form, messages, the boards table and the selected board's postings."""
+    return protected(
+        "Boards",
+        _add_form(),
+        error_callout(BoardsState.error),
+        notice_callout(BoardsState.notice),
+        rx.cond(
+            BoardsState.boards.length() > 0,
+            _boards_table(),
+            rx.cond(BoardsState.loaded, empty_state("layout_list", "No boards watched yet. Add one above.")),
+        ),
+        _postings_panel(),
+    )

@@ -1,0 +1,103 @@
+"""`/inbox`: the user's notifications, unread first, with mark read and mark all read."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from jobwatch.ui.components.layout import empty_state, protected
+from jobwatch.ui.state.inbox import InboxRow, InboxState
+
+
+def _item(item: InboxRow) -> rx.Component:
+    return rx.card(
+        rx.flex(
+            rx.cond(
+                item.unread,
+                rx.box(
+                    width="8px",
+                    height="8px",
+                    border_radius="50%",
+                    background_color=rx.color("accent", 9),
+                    flex_shrink="0",
+                    aria_label="unread",
+                ),
+            ),
+            rx.flex(
+                rx.cond(
+                    item.url != "",
+                    rx.link(
+                        item.title,
+                        href=item.url,
+                        is_external=True,
+                        weight=rx.cond(item.unread, "bold", "regular"),
+                        on_click=InboxState.mark_read(item.id),
+                    ),
+                    rx.text(item.title, weight=rx.cond(item.unread, "bold", "regular")),
+                ),
+                rx.text(
+                    item.company,
+                    rx.cond(item.location != "", " · " + item.location, ""),
+                    size="2",
+                    color_scheme="gray",
+                ),
+                rx.text(
+                    "Matched ",
+                    item.alerts,
+                    " · ",
+                    item.received,
+                    rx.cond(item.closed, " · no longer listed", ""),
+                    size="1",
+                    color_scheme="gray",
+                ),
+                direction="column",
+                spacing="1",
+                flex="1",
+                min_width="0",
+            ),
+            rx.cond(
+                item.unread,
+                rx.button(
+                    "Mark read",
+                    on_click=InboxState.mark_read(item.id),
+                    variant="soft",
+                    size="1",
+                    type="button",
+                    aria_label="Mark read: " + item.title,
+                ),
+            ),
+            align="center",
+            spacing="3",
+        ),
+        width="100%",
+    )
+
+
+def inbox_page() -> rx.Component:
+    """`/inbox`: one card per notification, newest first among the unread, then the read ones."""
+    return protected(
+        "Inbox",
+        rx.text(
+            rx.cond(
+                InboxState.unread_count == 1,
+                "1 unread notification",
+                InboxState.unread_count.to_string() + " unread notifications",
+            ),
+            color_scheme="gray",
+            size="2",
+        ),
+        rx.cond(
+            InboxState.items.length() > 0,
+            rx.flex(rx.foreach(InboxState.items, _item), direction="column", spacing="3"),
+            rx.cond(
+                InboxState.loaded,
+                empty_state("inbox", "Nothing here yet. New jobs that match your alerts show up here."),
+            ),
+        ),
+        actions=rx.button(
+            "Mark all read",
+            on_click=InboxState.mark_all_read,
+            variant="soft",
+            type="button",
+            disabled=InboxState.unread_count == 0,
+        ),
+    )
