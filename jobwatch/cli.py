@@ -365,7 +365,8 @@ def main() -> None:
     from jobwatch.config import ConfigError
 
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the code of a `typer.Exit` instead of exiting.
+        code = app(standalone_mode=False)
     except BadInput as exc:
         _err(f"error: {exc}")
         sys.exit(2)
@@ -388,6 +389,7 @@ def main() -> None:
             sys.exit(1)
         _err(f"error: {exc}")
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

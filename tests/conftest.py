@@ -130,3 +130,36 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()
+
+
+REDIS_SERVER_URL = os.environ.get("JOBWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis database number of this run's own (claimed on db 0, flushed and released at the end)."""
+    import redis
+
+    claims = redis.Redis.from_url(f"{REDIS_SERVER_URL}/0")
+    try:
+        claims.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"Redis unreachable at {REDIS_SERVER_URL}: {exc}")
+    for number in range(1, 16):
+        key = f"jobwatch-test:db:{number}"
+        if claims.set(key, str(os.getpid()), nx=True, ex=3 * 3600):
+            break
+    else:
+        pytest.fail("every Redis database 1-15 is claimed by another test run")
+    url = f"{REDIS_SERVER_URL}/{number}"
+    own = redis.Redis.from_url(url)
+    own.flushdb()
+    try:
+        yield url
+    finally:
+        own.flushdb()
+        own.close()
+        claims.delete(key)
+        claims.close()

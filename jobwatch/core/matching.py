@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from jobwatch.core.filters import AlertFilters
-from jobwatch.core.geo import country_code, country_names
+from jobwatch.core.geo import country_names
 from jobwatch.core.postings import Location, Posting, Salary
 from jobwatch.core.text import fold_key, tokenize
 
@@ -33,6 +33,7 @@ __all__ = [
     "PreparedText",
     "compile_alert",
     "compile_keyword",
+    "compile_location",
     "match_all",
     "matches",
     "prepare",
@@ -115,29 +116,28 @@ class CompiledKeyword:
         return False
 
 
-def compile_keyword(keyword: str) -> CompiledKeyword | None:
-    """Compile one keyword string; None when it holds no token (which `parse_filters` refuses).
-
-    A keyword whose first and last characters (after trimming whitespace) are double quotes, straight or
-    curly, is an exact phrase: the quotes are dropped and the plural rule is off.
-    """
-    stripped = keyword.strip()
-    phrase = len(stripped) >= 2 and stripped[0] in _OPENING_QUOTES and stripped[-1] in _CLOSING_QUOTES
-    tokens = tuple(tokenize(stripped[1:-1] if phrase else stripped))
-    if not tokens:
-        return None
-    last = tokens[-1]
-    forms = (
-        frozenset((last,)) if phrase else frozenset((last, *(last + suffix for suffix in _PLURAL_SUFFIXES)))
-    )
-    return CompiledKeyword(text=keyword, tokens=tokens, phrase=phrase, last_forms=forms)
-
-
-def _unquoted(text: str) -> str:
+def _unquote(text: str) -> tuple[str, bool]:
+    """`text` trimmed, without its surrounding double quotes if it has them, and whether it had them."""
     stripped = text.strip()
     if len(stripped) >= 2 and stripped[0] in _OPENING_QUOTES and stripped[-1] in _CLOSING_QUOTES:
-        return stripped[1:-1]
-    return stripped
+        return stripped[1:-1], True
+    return stripped, False
+
+
+def compile_keyword(keyword: str) -> CompiledKeyword:
+    """Compile one keyword string into its token sequence (CONTRACT section 3, "Occurs").
+
+    A keyword whose first and last characters (after trimming whitespace) are double quotes, straight or
+    curly, is an exact phrase: the quotes are dropped and the plural rule is off. Raises ValueError for a
+    string without a token (which `parse_filters` refuses): dropping it silently would widen the alert.
+    """
+    body, phrase = _unquote(keyword)
+    tokens = tuple(tokenize(body))
+    if not tokens:
+        raise ValueError(f"keyword {keyword!r} has no letters or digits")
+    last = tokens[-1]
+    forms = frozenset((last,)) if phrase else frozenset((last, *(last + suffix for suffix in _PLURAL_SUFFIXES)))
+    return CompiledKeyword(text=keyword, tokens=tokens, phrase=phrase, last_forms=forms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +175,7 @@ class LocationMatcher:
 
     text: str
     key: str
-    keyword: CompiledKeyword | None
+    keyword: CompiledKeyword
     remote: bool
 
     def matches_location(self, location: PreparedLocation) -> bool:
@@ -185,17 +185,12 @@ class LocationMatcher:
             return True
         if key in location.country_names:
             return True
-        return self.keyword is not None and self.keyword.occurs_in(location.raw)
-
-    @property
-    def country(self) -> str | None:
-        """The alpha-2 code of the country this string names, if it names one (for indexes and previews)."""
-        return country_code(self.key)
+        return self.keyword.occurs_in(location.raw)
 
 
 def compile_location(text: str) -> LocationMatcher:
-    """Compile one `locations` filter string into a :class:`LocationMatcher`."""
-    key = fold_key(_unquoted(text))
+    """Compile one `locations` filter string into a :class:`LocationMatcher` (ValueError without a token)."""
+    key = fold_key(_unquote(text)[0])
     return LocationMatcher(text=text, key=key, keyword=compile_keyword(text), remote=key == _REMOTE)
 
 
@@ -219,11 +214,6 @@ class PreparedPosting:
     salary: Salary | None
     posted_at: datetime | None
 
-    @property
-    def vocabulary(self) -> frozenset[str]:
-        """Every token of the title and the description."""
-        return self.title.vocabulary | self.description.vocabulary
-
 
 def _aware(moment: datetime) -> datetime:
     # Postings and `--now` are UTC by CONTRACT; a naive datetime from a caller is read as UTC, not local time.
@@ -233,7 +223,7 @@ def _aware(moment: datetime) -> datetime:
 def prepare(posting: Posting) -> PreparedPosting:
     """Tokenize and fold `posting` once (CONTRACT section 2 fields read: title, description_text, company,
     source, board, department, team, locations, workplace, employment_type, salary, posted_at)."""
-    company_keys = set()
+    company_keys: set[str] = set()
     if posting.company:
         company_keys.add(fold_key(posting.company))
     if posting.board:
@@ -280,12 +270,14 @@ class CompiledAlert:
 
 
 def _keywords(values: Iterable[str]) -> tuple[CompiledKeyword, ...]:
-    compiled = (compile_keyword(value) for value in values)
-    return tuple(keyword for keyword in compiled if keyword is not None)
+    return tuple(compile_keyword(value) for value in values)
 
 
 def compile_alert(alert_id: str, filters: AlertFilters) -> CompiledAlert:
-    """Compile one alert's validated filters (from `parse_filters`) for :func:`matches`."""
+    """Compile one alert's validated filters (from `parse_filters`) for :func:`matches`.
+
+    Raises ValueError for a keyword or location without a token, which `parse_filters` refuses.
+    """
     locations = tuple(compile_location(value) for value in filters.locations)
     days = filters.min_posted_days_ago
     return CompiledAlert(
@@ -319,9 +311,7 @@ def _salary_passes(salary: Salary | None, minimum: int, currency: str | None) ->
 def _locations_pass(posting: PreparedPosting, alert: CompiledAlert) -> bool:
     if alert.location_remote and posting.workplace == _REMOTE:
         return True
-    return any(
-        matcher.matches_location(location) for matcher in alert.locations for location in posting.locations
-    )
+    return any(matcher.matches_location(location) for matcher in alert.locations for location in posting.locations)
 
 
 def matches(posting: PreparedPosting, alert: CompiledAlert, *, now: datetime) -> bool:
@@ -341,9 +331,7 @@ def matches(posting: PreparedPosting, alert: CompiledAlert, *, now: datetime) ->
         and posting.posted_at < _aware(now) - alert.posted_within
     ):
         return False
-    if alert.salary_min is not None and not _salary_passes(
-        posting.salary, alert.salary_min, alert.salary_currency
-    ):
+    if alert.salary_min is not None and not _salary_passes(posting.salary, alert.salary_min, alert.salary_currency):
         return False
     if alert.companies and alert.companies.isdisjoint(posting.company_keys):
         return False
@@ -358,9 +346,7 @@ def matches(posting: PreparedPosting, alert: CompiledAlert, *, now: datetime) ->
         keyword.occurs_in(title) or keyword.occurs_in(description) for keyword in alert.keywords
     ):
         return False
-    return not any(
-        keyword.occurs_in(title) or keyword.occurs_in(description) for keyword in alert.exclude_keywords
-    )
+    return not any(keyword.occurs_in(title) or keyword.occurs_in(description) for keyword in alert.exclude_keywords)
 
 
 class AlertIndex:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -299,6 +298,7 @@ def clean_url(url: str | None) -> str | None:
 
 # Epoch values above this are milliseconds (10^11 s would be the year 5138).
 _EPOCH_MS_THRESHOLD = 100_000_000_000
+_EPOCH_MIN_SECONDS = 100_000_000
 _SPACE_DATETIME = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:UTC|GMT|Z)?$", re.IGNORECASE
 )
@@ -317,7 +317,8 @@ def parse_datetime(value: object) -> datetime | None:
     (Greenhouse `updated_at`, Ashby `publishedAt`); a plain date `YYYY-MM-DD`, which is midnight UTC
     (Workable `published_on`); `YYYY-MM-DD HH:MM:SS UTC` (Recruitee); RFC 2822 dates; and epoch numbers
     or digit strings, read as milliseconds when larger than 10^11 (Lever `createdAt`) else as
-    seconds. Relative phrases ("Posted Today") are not dates here and give None.
+    seconds; numbers below 10^8 (a bare year such as "2024") are not read as timestamps. Relative
+    phrases ("Posted Today") are not dates here and give None.
     """
     if value is None or isinstance(value, bool):
         return None
@@ -354,7 +355,8 @@ def parse_datetime(value: object) -> datetime | None:
 
 
 def _from_epoch(number: float) -> datetime | None:
-    if number <= 0:
+    # Below 10^8 s (1973) a number is more likely a year or a count than a timestamp.
+    if number < _EPOCH_MIN_SECONDS:
         return None
     if number > _EPOCH_MS_THRESHOLD:
         number /= 1000.0
@@ -414,7 +416,6 @@ _COLLISION_CITIES: dict[str, frozenset[str]] = {
                      "hannover", "bonn", "karlsruhe", "heidelberg", "mannheim"}),
     "CA": frozenset({"toronto", "vancouver", "montreal", "ottawa", "calgary", "edmonton", "waterloo",
                      "kitchener", "winnipeg", "halifax", "quebec city", "mississauga"}),
-    "GA": frozenset({"libreville"}),
 }  # fmt: skip
 # Region names that are just as often the city ("New York, USA").
 _REGION_NAMES_THAT_ARE_CITIES = frozenset({"new york", "washington", "quebec"})
@@ -974,13 +975,3 @@ def parse_salary(
     if low is not None and high is not None and low > high:
         low, high = high, low
     return Salary(min=low, max=high, currency=code, period=unit)
-
-
-def first_text(values: Iterable[object]) -> str | None:
-    """The first value that is a non-blank string, cleaned with :func:`clean_text`; else None."""
-    for value in values:
-        if isinstance(value, str):
-            text = clean_text(value)
-            if text:
-                return text
-    return None

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from jobwatch.core.filters import FilterError, parse_filters
+from jobwatch.core.filters import AlertFilters, FilterError, parse_filters
 from jobwatch.core.matching import AlertIndex, compile_alert, match_all, matches, prepare
 from jobwatch.core.postings import Location, Posting, Salary
 from jobwatch.core.text import fold, tokenize
@@ -417,9 +417,7 @@ def test_index_files_alerts_under_a_required_key() -> None:
     index = AlertIndex(alerts)
     unrelated = prepare(make_posting("Chef", description="Cooking"))
     assert [alert.alert_id for alert in index.candidates(unrelated)] == ["location"]
-    related = prepare(
-        make_posting("Data Engineer", description="Interns welcome", company="ACME", department="Sales")
-    )
+    related = prepare(make_posting("Data Engineer", description="Interns welcome", company="ACME", department="Sales"))
     assert [alert.alert_id for alert in index.candidates(related)] == [
         "company",
         "title",
@@ -462,7 +460,9 @@ def ref_country_names(code: str | None) -> set[str]:
     if country is None:
         return set()
     names = {country.alpha_2, country.alpha_3, country.name}
-    names |= {value for value in (getattr(country, "common_name", None), getattr(country, "official_name", None)) if value}
+    names |= {
+        value for value in (getattr(country, "common_name", None), getattr(country, "official_name", None)) if value
+    }
     names |= {"US": {"USA", "US", "America"}, "GB": {"UK", "Great Britain", "Britain"}}.get(code or "", set())
     return {_key(name) for name in names}
 
@@ -573,22 +573,28 @@ def postings(draw: st.DrawFn, id: str = "j") -> Posting:
         team=draw(st.sampled_from(["engineering", "Platform", None])),
         employment_type=draw(st.sampled_from(["full_time", "contract", "internship", None])),
         salary=draw(st.none() | salaries),
-        posted_at=draw(st.none() | st.builds(_posted_at, st.sampled_from([-1, 0, 1, 2, 7, 8]), st.sampled_from([0, 0, 1, -1]))),
+        posted_at=draw(
+            st.none() | st.builds(_posted_at, st.sampled_from([-1, 0, 1, 2, 7, 8]), st.sampled_from([0, 0, 1, -1]))
+        ),
     )
 
 
-_short_lists = {
+def _some(values: list[str]) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(values), min_size=1, max_size=2)
+
+
+_short_lists: dict[str, st.SearchStrategy[Any]] = {
     "keywords": st.lists(keywords(), min_size=1, max_size=2),
     "title_keywords": st.lists(keywords(), min_size=1, max_size=2),
     "exclude_keywords": st.lists(keywords(), min_size=1, max_size=2),
-    "companies": st.lists(st.sampled_from(["ACME", "initech", "greenhouse:acme", "Globex Inc"]), min_size=1, max_size=2),
-    "locations": st.lists(st.sampled_from(_PLACE_WORDS + ["usa", "Great Britain", "tx", "zürich", "CH", "remote"]), min_size=1, max_size=2),
-    "departments": st.lists(st.sampled_from(["engineering", "SALES", "platform"]), min_size=1, max_size=2),
-    "employment_types": st.lists(st.sampled_from(["full_time", "contract", "internship"]), min_size=1, max_size=2),
+    "companies": _some(["ACME", "initech", "greenhouse:acme", "Globex Inc"]),
+    "locations": _some([*_PLACE_WORDS, "usa", "Great Britain", "tx", "zürich", "CH", "remote"]),
+    "departments": _some(["engineering", "SALES", "platform"]),
+    "employment_types": _some(["full_time", "contract", "internship"]),
     "is_remote": st.booleans(),
     "min_posted_days_ago": st.sampled_from([1, 2, 7]),
     "salary_min": st.sampled_from([1, 104_000, 150_000]),
-}  # fmt: skip
+}
 
 
 @st.composite
@@ -617,3 +623,8 @@ def test_match_all_agrees_with_reference(data: st.DataObject) -> None:
     alerts = {f"a{n}": data.draw(alert_filters()) for n in range(data.draw(st.integers(1, 6)))}
     expected = {(key, job.id or "") for job in jobs for key, f in alerts.items() if reference_matches(job, f, NOW)}
     assert pairs(jobs, alerts) == expected
+
+
+def test_unvalidated_keyword_without_tokens_is_refused_not_dropped() -> None:
+    with pytest.raises(ValueError, match="no letters or digits"):
+        compile_alert("a", AlertFilters(keywords=("--",)))

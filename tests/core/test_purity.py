@@ -20,12 +20,8 @@ print(json.dumps({"imported": names, "modules": sorted(sys.modules)}))
 
 
 def test_core_imports_no_framework() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True, timeout=120
-    )
+    result = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True, timeout=120)
     report = json.loads(result.stdout)
     assert "jobwatch.core.matching" in report["imported"]
-    leaked = sorted(
-        module for module in report["modules"] if module.split(".", 1)[0] in FORBIDDEN
-    )
+    leaked = sorted(module for module in report["modules"] if module.split(".", 1)[0] in FORBIDDEN)
     assert leaked == []

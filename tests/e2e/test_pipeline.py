@@ -9,11 +9,8 @@ from __future__ import annotations
 import copy
 import json
 import os
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,7 @@ from jobwatch.models import Board, JobPosting, Notification, OutboxMessage, Scra
 from jobwatch.services.alerts import create_alert
 from jobwatch.services.boards import add_board
 from tests.factories import make_user
+from tests.loopback import BoardServer, Reply
 
 OWN_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -42,51 +40,6 @@ PATHS = {
     "lever": "/lever/v0/postings/{token}",
     "ashby": "/ashby/posting-api/job-board/{token}",
 }
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-    content_type: str = "application/json"
-    headers: dict[str, str] | None = None
-
-
-class BoardServer:
-    """A loopback server answering `path -> Reply` (query strings ignored); replies can change between scrapes."""
-
-    def __init__(self) -> None:
-        self.replies: dict[str, Reply] = {}
-        self.hits: dict[str, int] = {}
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0]
-                server.hits[path] = server.hits.get(path, 0) + 1
-                reply = server.replies.get(path, Reply(404, b'{"error":"not found"}'))
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(reply.body)))
-                for key, value in (reply.headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(reply.body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> BoardServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def _board_files() -> dict[str, list[Path]]:

@@ -61,7 +61,9 @@ def test_fields_of_a_full_job() -> None:
     assert (posting.department, posting.team) == ("Engineering", "Web")
     assert posting.salary == Salary(170000, 210000, "USD", "year")  # the equity component is ignored
     assert posting.posted_at == datetime(2026, 6, 2, 15, 4, 5, 123000, tzinfo=UTC)
-    assert posting.description_text == "About Acme\n\nWe make the catalogue every coyote reads.\n\n- React\n- TypeScript"
+    assert (
+        posting.description_text == "About Acme\n\nWe make the catalogue every coyote reads.\n\n- React\n- TypeScript"
+    )
 
 
 def test_other_jobs() -> None:
@@ -99,7 +101,11 @@ def test_the_postal_address_fills_what_the_name_leaves_open() -> None:
     data = json.loads(fixture("job_board_acme.json"))
     job = data["jobs"][0]
     job["location"] = "EMEA"
-    job["address"]["postalAddress"] = {"addressLocality": "London", "addressRegion": "", "addressCountry": "United Kingdom"}
+    job["address"]["postalAddress"] = {
+        "addressLocality": "London",
+        "addressRegion": "",
+        "addressCountry": "United Kingdom",
+    }
     job["secondaryLocations"] = [{"location": "Remote (US)", "address": {"postalAddress": {"addressCountry": "USA"}}}]
     posting = parse(json.dumps({"jobs": [job]}).encode())[0]
     assert posting.locations == [Location("EMEA", "London", None, "GB"), Location("Remote (US)", None, None, "US")]
@@ -155,7 +161,9 @@ def test_fetch_reads_the_board_with_compensation() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(f"{request.url.host}{request.url.raw_path.decode()}")
-        return httpx.Response(200, content=fixture("job_board_umbrella.json"), headers={"Content-Type": "application/json"})
+        return httpx.Response(
+            200, content=fixture("job_board_umbrella.json"), headers={"Content-Type": "application/json"}
+        )
 
     client = make_client(transport=httpx.MockTransport(handler))
     result = ashby.fetch(client, parse_board_token("ashby:umbrella"), api_url=ashby.DEFAULT_API_URL, fetched_at=FETCHED)
@@ -172,7 +180,11 @@ def test_fetch_errors() -> None:
     client = make_client(transport=httpx.MockTransport(limited))
     with pytest.raises(RateLimited):
         ashby.fetch(
-            client, parse_board_token("ashby:acme"), api_url=ashby.DEFAULT_API_URL, fetched_at=FETCHED, sleep=waits.append
+            client,
+            parse_board_token("ashby:acme"),
+            api_url=ashby.DEFAULT_API_URL,
+            fetched_at=FETCHED,
+            sleep=waits.append,
         )
     assert waits == [1.0, 1.0]
 

@@ -180,7 +180,12 @@ def test_resolve_board_takes_tokens_and_urls() -> None:
 
 
 def test_board_from_urls_takes_the_first_board_of_the_family() -> None:
-    urls = [None, "https://stripe.com/jobs?gh_jid=1", "https://jobs.lever.co/x/1", "https://boards.greenhouse.io/acme/jobs/2"]
+    urls = [
+        None,
+        "https://stripe.com/jobs?gh_jid=1",
+        "https://jobs.lever.co/x/1",
+        "https://boards.greenhouse.io/acme/jobs/2",
+    ]
     assert board_from_urls(urls, "greenhouse") == "acme"
     assert board_from_urls(urls, "lever") == "x"
     assert board_from_urls(["https://jobs.eu.lever.co/eu/1"], "lever") == "eu"

@@ -60,7 +60,10 @@ def test_b16_markup_in_title_and_content_is_inert() -> None:
     html = posting.description_html or ""
     assert "<script" not in html and "onclick" not in html and "javascript:" not in html
     assert 'href="https://acme.example/engineering"' in html
-    assert posting.description_text == "About the role\n\nBuild the Acme rocket-skates API.\n\nApply here or read our blog."
+    assert (
+        posting.description_text
+        == "About the role\n\nBuild the Acme rocket-skates API.\n\nApply here or read our blog."
+    )
 
 
 def test_tracking_parameters_are_dropped_from_the_url() -> None:
@@ -220,7 +223,9 @@ def json_response(body: bytes) -> httpx.Response:
 
 def test_fetch_reads_the_board_from_the_configured_api_url() -> None:
     seen: list[str] = []
-    client = board_client({"127.0.0.1/gh/v1/boards/acme/jobs?content=true": json_response(fixture("jobs_acme.json"))}, seen)
+    client = board_client(
+        {"127.0.0.1/gh/v1/boards/acme/jobs?content=true": json_response(fixture("jobs_acme.json"))}, seen
+    )
     result = greenhouse.fetch(
         client, parse_board_token("greenhouse:acme"), api_url="http://127.0.0.1:8080/gh/", fetched_at=FETCHED
     )
@@ -232,16 +237,24 @@ def test_fetch_reads_the_board_from_the_configured_api_url() -> None:
 
 
 def test_fetch_uses_the_default_host() -> None:
-    client = board_client({"boards-api.greenhouse.io/v1/boards/globex/jobs?content=true": json_response(fixture("jobs_globex.json"))})
-    result = greenhouse.fetch(client, parse_board_token("greenhouse:globex"), api_url=greenhouse.DEFAULT_API_URL, fetched_at=FETCHED)
+    client = board_client(
+        {"boards-api.greenhouse.io/v1/boards/globex/jobs?content=true": json_response(fixture("jobs_globex.json"))}
+    )
+    result = greenhouse.fetch(
+        client, parse_board_token("greenhouse:globex"), api_url=greenhouse.DEFAULT_API_URL, fetched_at=FETCHED
+    )
     assert len(result.postings) == 3
 
 
 def test_fetch_marks_a_short_list_incomplete() -> None:
     data = json.loads(fixture("jobs_acme.json"))
     data["meta"]["total"] = 40
-    client = board_client({"boards-api.greenhouse.io/v1/boards/acme/jobs?content=true": json_response(json.dumps(data).encode())})
-    result = greenhouse.fetch(client, parse_board_token("greenhouse:acme"), api_url=greenhouse.DEFAULT_API_URL, fetched_at=FETCHED)
+    client = board_client(
+        {"boards-api.greenhouse.io/v1/boards/acme/jobs?content=true": json_response(json.dumps(data).encode())}
+    )
+    result = greenhouse.fetch(
+        client, parse_board_token("greenhouse:acme"), api_url=greenhouse.DEFAULT_API_URL, fetched_at=FETCHED
+    )
     assert result.complete is False
     assert result.note is not None and "40" in result.note
 
@@ -249,13 +262,17 @@ def test_fetch_marks_a_short_list_incomplete() -> None:
 def test_fetch_of_a_mistyped_board_is_board_not_found() -> None:
     client = board_client({})
     with pytest.raises(BoardNotFound):
-        greenhouse.fetch(client, parse_board_token("greenhouse:acmee"), api_url=greenhouse.DEFAULT_API_URL, fetched_at=FETCHED)
+        greenhouse.fetch(
+            client, parse_board_token("greenhouse:acmee"), api_url=greenhouse.DEFAULT_API_URL, fetched_at=FETCHED
+        )
 
 
 @pytest.mark.parametrize(
     "response",
     [
-        httpx.Response(200, content=b"<html><title>Just a moment...</title></html>", headers={"Content-Type": "text/html"}),
+        httpx.Response(
+            200, content=b"<html><title>Just a moment...</title></html>", headers={"Content-Type": "text/html"}
+        ),
         json_response(b"[]"),
         json_response(b'{"id": 1, "title": "a single job is not a board"}'),
         json_response(b'{"jobs": [{"title": "no id"}]}'),
@@ -264,9 +281,13 @@ def test_fetch_of_a_mistyped_board_is_board_not_found() -> None:
 def test_fetch_of_something_else_is_unexpected_content(response: httpx.Response) -> None:
     client = board_client({"boards-api.greenhouse.io/v1/boards/acme/jobs?content=true": response})
     with pytest.raises(UnexpectedContent):
-        greenhouse.fetch(client, parse_board_token("greenhouse:acme"), api_url=greenhouse.DEFAULT_API_URL, fetched_at=FETCHED)
+        greenhouse.fetch(
+            client, parse_board_token("greenhouse:acme"), api_url=greenhouse.DEFAULT_API_URL, fetched_at=FETCHED
+        )
 
 
 def test_fetch_refuses_another_sources_board() -> None:
     with pytest.raises(BadInput, match="not a greenhouse board"):
-        greenhouse.fetch(board_client({}), parse_board_token("lever:acme"), api_url=greenhouse.DEFAULT_API_URL, fetched_at=FETCHED)
+        greenhouse.fetch(
+            board_client({}), parse_board_token("lever:acme"), api_url=greenhouse.DEFAULT_API_URL, fetched_at=FETCHED
+        )

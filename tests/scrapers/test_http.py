@@ -38,7 +38,9 @@ class Recorder:
         self.waits.append(seconds)
 
 
-def serve(responses: list[httpx.Response] | Callable[[httpx.Request], httpx.Response]) -> tuple[httpx.Client, list[httpx.Request]]:
+def serve(
+    responses: list[httpx.Response] | Callable[[httpx.Request], httpx.Response],
+) -> tuple[httpx.Client, list[httpx.Request]]:
     """A client whose transport answers with `responses` in turn (the last one repeats)."""
     seen: list[httpx.Request] = []
 
@@ -95,9 +97,7 @@ def test_retry_after_longer_than_allowed_gives_up_at_once() -> None:
 
 def test_retry_after_as_an_http_date() -> None:
     now = datetime(2026, 6, 10, 12, 0, 0, tzinfo=UTC)
-    client, _ = serve(
-        [httpx.Response(429, headers={"Retry-After": "Wed, 10 Jun 2026 12:00:07 GMT"}), ok_json()]
-    )
+    client, _ = serve([httpx.Response(429, headers={"Retry-After": "Wed, 10 Jun 2026 12:00:07 GMT"}), ok_json()])
     sleep = Recorder()
     get_json(client, URL, sleep=sleep, clock=lambda: now)
     assert sleep.waits == [7.0]
@@ -105,7 +105,15 @@ def test_retry_after_as_an_http_date() -> None:
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("3", 3.0), ("0", 0.0), ("1.5", 1.5), ("-4", 0.0), ("Wed, 10 Jun 2026 11:00:00 GMT", 0.0), ("soon", None), (None, None)],
+    [
+        ("3", 3.0),
+        ("0", 0.0),
+        ("1.5", 1.5),
+        ("-4", 0.0),
+        ("Wed, 10 Jun 2026 11:00:00 GMT", 0.0),
+        ("soon", None),
+        (None, None),
+    ],
 )
 def test_retry_after_seconds(header: str | None, expected: float | None) -> None:
     assert retry_after_seconds(header, now=datetime(2026, 6, 10, 12, tzinfo=UTC)) == expected
@@ -163,7 +171,9 @@ def test_b03_html_interstitial_with_200_is_unexpected_content() -> None:
 
 
 def test_html_body_behind_a_json_content_type_is_unexpected_content() -> None:
-    client, _ = serve([httpx.Response(200, content=b"\n  " + INTERSTITIAL, headers={"Content-Type": "application/json"})])
+    client, _ = serve(
+        [httpx.Response(200, content=b"\n  " + INTERSTITIAL, headers={"Content-Type": "application/json"})]
+    )
     with pytest.raises(UnexpectedContent):
         get_json(client, URL, sleep=Recorder())
 
@@ -216,7 +226,13 @@ def test_the_client_sends_the_user_agent_and_follows_redirects() -> None:
     def handler(req: httpx.Request) -> httpx.Response:
         if req.url.path == "/old":
             return httpx.Response(301, headers={"Location": "https://api.example/new"})
-        return ok_json(b'{"ua": "' + req.headers["User-Agent"].encode() + b'", "accept": "' + req.headers["Accept"].encode() + b'"}')
+        return ok_json(
+            b'{"ua": "'
+            + req.headers["User-Agent"].encode()
+            + b'", "accept": "'
+            + req.headers["Accept"].encode()
+            + b'"}'
+        )
 
     client, seen = serve(handler)
     data = get_json(client, "https://api.example/old", sleep=Recorder())

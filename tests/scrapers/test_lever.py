@@ -129,7 +129,10 @@ def test_all_locations_with_one_country() -> None:
     item["country"] = "GB"
     [posting] = parse(json.dumps(item).encode())
     # Lever's single `country` belongs to the main location only.
-    assert posting.locations == [Location("London", "London", None, "GB"), Location("Stockholm", "Stockholm", None, None)]
+    assert posting.locations == [
+        Location("London", "London", None, "GB"),
+        Location("Stockholm", "Stockholm", None, None),
+    ]
 
 
 def test_location_without_all_locations_and_no_categories() -> None:
@@ -199,7 +202,9 @@ def json_response(body: bytes) -> httpx.Response:
 
 def test_fetch_reads_the_site() -> None:
     seen: list[str] = []
-    client = board_client({"api.lever.co/v0/postings/acme?mode=json": json_response(fixture("postings_acme.json"))}, seen)
+    client = board_client(
+        {"api.lever.co/v0/postings/acme?mode=json": json_response(fixture("postings_acme.json"))}, seen
+    )
     result = lever.fetch(client, parse_board_token("lever:acme"), api_url=lever.DEFAULT_API_URL, fetched_at=FETCHED)
     assert seen == ["api.lever.co/v0/postings/acme?mode=json"]
     assert (result.complete, result.pages, len(result.postings)) == (True, 1, 4)
@@ -207,7 +212,9 @@ def test_fetch_reads_the_site() -> None:
 
 
 def test_fetch_of_an_eu_site_uses_its_template() -> None:
-    client = board_client({"api.eu.lever.co/v0/postings/initech?mode=json": json_response(fixture("postings_initech.json"))})
+    client = board_client(
+        {"api.eu.lever.co/v0/postings/initech?mode=json": json_response(fixture("postings_initech.json"))}
+    )
     result = lever.fetch(
         client, parse_board_token("lever-eu:initech"), api_url=lever.DEFAULT_EU_API_URL, fetched_at=FETCHED
     )
@@ -217,14 +224,20 @@ def test_fetch_of_an_eu_site_uses_its_template() -> None:
 
 def test_fetch_against_a_loopback_template() -> None:
     client = board_client({"127.0.0.1/lever/v0/postings/acme?mode=json": json_response(b"[]")})
-    result = lever.fetch(client, parse_board_token("lever:acme"), api_url="http://127.0.0.1:9/lever", fetched_at=FETCHED)
+    result = lever.fetch(
+        client, parse_board_token("lever:acme"), api_url="http://127.0.0.1:9/lever", fetched_at=FETCHED
+    )
     assert result.postings == [] and result.complete
 
 
 def test_fetch_errors() -> None:
     with pytest.raises(BoardNotFound):
-        lever.fetch(board_client({}), parse_board_token("lever:nope"), api_url=lever.DEFAULT_API_URL, fetched_at=FETCHED)
-    client = board_client({"api.lever.co/v0/postings/acme?mode=json": json_response(fixture("posting_single_acme.json"))})
+        lever.fetch(
+            board_client({}), parse_board_token("lever:nope"), api_url=lever.DEFAULT_API_URL, fetched_at=FETCHED
+        )
+    client = board_client(
+        {"api.lever.co/v0/postings/acme?mode=json": json_response(fixture("posting_single_acme.json"))}
+    )
     with pytest.raises(UnexpectedContent, match="JSON array"):
         lever.fetch(client, parse_board_token("lever:acme"), api_url=lever.DEFAULT_API_URL, fetched_at=FETCHED)
     with pytest.raises(BadInput):

@@ -134,6 +134,9 @@ def preview_region() -> rx.Component:
         aria_label="Preview",
         aria_live="polite",
         width="100%",
+        # Beside the long form on wide screens, the preview stays in view while the user scrolls.
+        position=rx.breakpoints(initial="static", md="sticky"),
+        top="16px",
     )
 
 
