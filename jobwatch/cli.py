@@ -212,14 +212,13 @@ def scrape(
             row = get_board(session=session, key_or_id=board)
             if row is None:
                 raise BadInput(f"no watched board {board!r}; add it with `jobwatch boards add`")
-            ids = [row.id]
+            ids = [row.id or 0]
         elif all_boards:
-            ids = list(session.exec(select(Board.id).where(col(Board.is_active).is_(True))).all())
+            ids = [i for i in session.exec(select(Board.id).where(col(Board.is_active).is_(True))).all() if i]
         else:
             ids = claim_due_boards(session=session, now=utcnow())
     failed = 0
     for board_id in ids:
-        assert board_id is not None
         summary = scrape_board(board_id)
         failed += summary.status == "failed"
         _out(

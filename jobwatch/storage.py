@@ -92,6 +92,8 @@ def ingest_postings(
     Flushes but does not commit.
     """
     now = now or utcnow()
+    board_id = board.id
+    assert board_id is not None, "store the board before ingesting its postings"
     is_baseline = board.baseline_at is None
     existing = {
         row.external_id: row for row in session.exec(select(JobPosting).where(JobPosting.board_id == board.id)).all()
@@ -107,7 +109,7 @@ def ingest_postings(
         row = existing.get(posting.external_id)
         if row is None:
             row = JobPosting(
-                board_id=board.id,
+                board_id=board_id,
                 first_seen_at=now,
                 last_seen_at=now,
                 is_baseline=is_baseline,
@@ -144,6 +146,7 @@ def ingest_postings(
 
 def start_run(*, session: Session, board: Board, now: datetime | None = None) -> ScrapeRun:
     """Record that a scrape of `board` started; returns the `running` run (flushed, with its id)."""
+    assert board.id is not None
     run = ScrapeRun(board_id=board.id, started_at=now or utcnow(), status="running")
     session.add(run)
     session.flush()

@@ -126,7 +126,7 @@ def list_alerts(*, session: Session, user_id: int) -> list[AlertSummary]:
             select(AlertMatch.alert_id, func.count())
             .join(JobAlert, col(JobAlert.id) == AlertMatch.alert_id)
             .where(JobAlert.user_id == user_id)
-            .group_by(AlertMatch.alert_id)
+            .group_by(col(AlertMatch.alert_id))
         ).all()
     )
     alerts = session.exec(
@@ -141,7 +141,7 @@ def list_alerts(*, session: Session, user_id: int) -> list[AlertSummary]:
             is_active=a.is_active,
             created_at=a.created_at,
             last_notified_at=a.last_notified_at,
-            match_count=int(counts.get(a.id, 0)),
+            match_count=int(counts.get(a.id or 0, 0)),
         )
         for a in alerts
     ]

@@ -87,7 +87,7 @@ def list_boards(*, session: Session) -> list[BoardSummary]:
         session.exec(
             select(JobPosting.board_id, func.count())
             .where(col(JobPosting.closed_at).is_(None))
-            .group_by(JobPosting.board_id)
+            .group_by(col(JobPosting.board_id))
         ).all()
     )
     rows = session.exec(select(Board, Company.name).join(Company, isouter=True).order_by(col(Board.key))).all()
@@ -101,7 +101,7 @@ def list_boards(*, session: Session) -> list[BoardSummary]:
             last_run_status=board.last_run_status,
             last_run_at=board.last_run_at,
             last_error=board.last_error,
-            open_postings=int(counts.get(board.id, 0)),
+            open_postings=int(counts.get(board.id or 0, 0)),
             is_active=board.is_active,
         )
         for board, company_name in rows

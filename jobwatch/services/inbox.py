@@ -94,7 +94,7 @@ def mark_read(*, session: Session, user_id: int, notification_id: int) -> bool:
 
 def mark_all_read(*, session: Session, user_id: int) -> int:
     """Mark every unread notification of the user read; returns how many changed."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Notification)
         .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
         .values(read_at=utcnow())

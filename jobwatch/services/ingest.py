@@ -67,8 +67,8 @@ def scrape_board(
         board = session.get(Board, board_id)
         if board is None:
             raise LookupError(f"no board with id {board_id}")
-        run = start_run(session=session, board=board, now=now())
-        run_id, board_key = run.id or 0, board.key
+        started = start_run(session=session, board=board, now=now())
+        run_id, board_key = started.id or 0, board.key
     ref = parse_board_token(board_key)
     adapter = get_adapter(ref.source)
     own_client = client is None
@@ -87,9 +87,8 @@ def scrape_board(
             http.close()
 
     with session_scope(engine) as session:
-        board = session.get(Board, board_id)
-        run = session.get(ScrapeRun, run_id)
-        assert board is not None and run is not None
+        board = session.get_one(Board, board_id)
+        run = session.get_one(ScrapeRun, run_id)
         finished = now()
         counts = ingest_postings(
             session=session, board=board, postings=result.postings, complete=result.complete, now=finished
@@ -126,9 +125,8 @@ def scrape_board(
 
 def _finish_failed(run_id: int, board_id: int, error: str, *, engine: Engine | None, now: datetime) -> RunSummary:
     with session_scope(engine) as session:
-        board = session.get(Board, board_id)
-        run = session.get(ScrapeRun, run_id)
-        assert board is not None and run is not None
+        board = session.get_one(Board, board_id)
+        run = session.get_one(ScrapeRun, run_id)
         run.status = "failed"
         run.finished_at = now
         run.error = error[:2000]

@@ -77,8 +77,8 @@ def _match_batch(*, session: Session, now: datetime) -> MatchSummary:
     pairs = match_all((posting_from_row(r) for r in candidates), compiled, now=now) if compiled else []
 
     hits: dict[tuple[int, int], list[JobAlert]] = defaultdict(list)
-    for alert_id, posting_id in pairs:
-        alert, row = by_id[alert_id], row_by_id[posting_id]
+    for alert_key, posting_key in pairs:
+        alert, row = by_id[alert_key], row_by_id[posting_key]
         if row.first_seen_at < alert.created_at:
             continue
         assert row.id is not None
@@ -107,6 +107,7 @@ def _match_batch(*, session: Session, now: datetime) -> MatchSummary:
         }
         for (user_id, posting_id), user_alerts in hits.items():
             for alert in user_alerts:
+                assert alert.id is not None
                 if (alert.id, posting_id) not in existing_matches:
                     session.add(AlertMatch(alert_id=alert.id, posting_id=posting_id, matched_at=now))
                     summary.matches += 1
