@@ -108,12 +108,35 @@ class Posting:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Posting:
-        """Build a posting from its CONTRACT section 2 JSON object.
+        """Build a posting from its CONTRACT section 2 JSON object; extra keys (anywhere) are ignored.
 
-        Raises `ValueError` (or `KeyError`/`TypeError`) when a required key (`source`, `external_id`,
-        `title`) is missing or a field has the wrong type.
+        Raises `ValueError` when a required key (`source`, `external_id`, `title`) is missing or empty, or a
+        field has the wrong type (a string where a list or object belongs, a time that is not ISO 8601).
         """
+        if not isinstance(data, dict):
+            raise ValueError("a posting must be a JSON object")
+        for key in ("source", "external_id", "title"):
+            if not isinstance(data.get(key), str | int) or str(data[key]) == "":
+                raise ValueError(f"posting field {key!r} must be a non-empty string")
+        for key in (
+            "board",
+            "company",
+            "url",
+            "description_html",
+            "description_text",
+            "workplace",
+            "department",
+            "team",
+            "employment_type",
+        ):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                raise ValueError(f"posting field {key!r} must be a string or null")
+        raw_locations = data.get("locations") or []
+        if not isinstance(raw_locations, list) or not all(isinstance(x, dict) for x in raw_locations):
+            raise ValueError("posting field 'locations' must be a list of objects")
         salary = data.get("salary")
+        if salary is not None and not isinstance(salary, dict):
+            raise ValueError("posting field 'salary' must be an object or null")
         return cls(
             source=str(data["source"]),
             board=data.get("board"),
@@ -123,12 +146,20 @@ class Posting:
             url=data.get("url"),
             description_html=data.get("description_html"),
             description_text=data.get("description_text"),
-            locations=[Location(**loc) for loc in data.get("locations") or []],
+            locations=[
+                Location(
+                    raw=str(loc.get("raw") or ""),
+                    city=loc.get("city"),
+                    region=loc.get("region"),
+                    country=loc.get("country"),
+                )
+                for loc in raw_locations
+            ],
             workplace=data.get("workplace"),
             department=data.get("department"),
             team=data.get("team"),
             employment_type=data.get("employment_type"),
-            salary=Salary(**salary) if salary else None,
+            salary=_salary_from_json(salary) if salary else None,
             posted_at=parse_utc(data.get("posted_at")),
             updated_at=parse_utc(data.get("updated_at")),
             id=None if data.get("id") is None else str(data["id"]),
@@ -145,6 +176,25 @@ class Posting:
         data.pop("id", None)
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _salary_from_json(data: dict[str, Any]) -> Salary | None:
+    def amount(value: Any) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("salary min and max must be numbers or null")
+        return value
+
+    currency = data.get("currency")
+    if not isinstance(currency, str):
+        raise ValueError("salary currency must be a string")
+    return Salary(
+        min=amount(data.get("min")),
+        max=amount(data.get("max")),
+        currency=currency,
+        period=str(data.get("period") or "year"),
+    )
 
 
 def format_utc(value: datetime | None) -> str | None:
@@ -164,7 +214,12 @@ def parse_utc(value: str | None) -> datetime | None:
     """
     if value is None or value == "":
         return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if not isinstance(value, str):
+        raise ValueError(f"not an ISO 8601 time: {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"not an ISO 8601 time: {value!r}") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
