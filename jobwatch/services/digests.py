@@ -26,7 +26,7 @@ from jobwatch.db import session_scope
 from jobwatch.mail.render import render_digest
 from jobwatch.mail.senders import EmailMessage, PermanentSendError, Sender, SendError, make_sender
 from jobwatch.models import Digest, JobAlert, JobPosting, Notification, User, utcnow
-from jobwatch.services.tokens import make_link_token
+from jobwatch.services.unsubscribe import unsubscribe_token
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def _build_for_user(*, session: Session, user_id: int, now: datetime) -> int:
         return 0
     settings = get_settings()
     base = settings.app_url.rstrip("/")
-    unsubscribe = f"{base}/unsubscribe?token={quote(make_link_token(user_id, 'unsub'))}"
+    unsubscribe = f"{base}/unsubscribe?token={quote(unsubscribe_token(user_id))}"
     content = build_digest(
         [(names[a], groups[a]) for a in sorted(groups)],
         max_per_alert=settings.digest_max_per_alert,
