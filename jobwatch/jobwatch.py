@@ -1,7 +1,7 @@
 """The Reflex app: every page with its `on_load` check, and the plain HTTP routes (`GET /healthz`).
 
 Reflex imports this module as `jobwatch.jobwatch` (`<app_name>/<app_name>.py`). The HTTP routes live in a
-small Starlette app handed to Reflex as `api_transformer`: Reflex mounts its own backend (and, in production,
+small Starlette app handed to Reflex as `api_transformer` (`/healthz`, the favicon and `/unsubscribe`): Reflex mounts its own backend (and, in production,
 the compiled frontend) below it, so these routes answer first, on the same port.
 """
 
@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from jobwatch.httproutes import ROUTES as MAIL_ROUTES
 from jobwatch.services.health import health
 from jobwatch.ui import routes
 from jobwatch.ui.pages.account import forgot_password_page, index_page, login_page, register_page
@@ -54,6 +55,7 @@ http_routes = Starlette(
         Route(routes.HEALTHZ, healthz, methods=["GET"]),
         Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/favicon.svg", favicon, methods=["GET"]),
+        *MAIL_ROUTES,
     ]
 )
 

@@ -24,7 +24,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from jobwatch.config import get_settings
+from jobwatch.config import ConfigError, get_settings
 
 #: The bun version Reflex 0.10.1 pins (`reflex_base.constants.Bun.VERSION`); it refuses anything older.
 BUN_VERSION = "1.4.4"
@@ -196,7 +196,7 @@ def main() -> int:
     """`python -m jobwatch.reflexenv`: make sure bun is installed; print its path to stdout."""
     try:
         path = ensure_bun()
-    except BunUnavailable as exc:
+    except (BunUnavailable, ConfigError) as exc:
         print(f"jobwatch: {exc}", file=sys.stderr)
         return 1
     print(path)

@@ -8,8 +8,8 @@ In Reflex 0.10 the production mode compiles the pages, builds the frontend with 
 and serves the static build from the backend process (Granian), next to the websocket and `/healthz`, on
 the one port. Pending database migrations are applied first (tables only ever come from Alembic).
 
-Reflex's own messages go to stderr (stdout is for data only, CONTRACT section 1). SIGTERM or SIGINT is
-forwarded to Reflex's whole process group; `serve` waits for it to stop and returns 0.
+Reflex's own messages go to stderr (stdout is for data only, CONTRACT section 1). SIGTERM or SIGINT (Ctrl-C)
+stops Reflex's whole process group with SIGTERM; `serve` waits for it to stop and returns 0.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def serve(port: int = 8000) -> int:
 
     started = time.monotonic()
     print(
-        f"jobwatch: building the web app and starting it on port {port} (first build: about a minute)",
+        f"jobwatch: building the web app and starting it on port {port} (the production build takes a few seconds)",
         file=sys.stderr,
         flush=True,
     )
@@ -138,7 +138,8 @@ def serve(port: int = 8000) -> int:
     def forward(signum: int, _frame: FrameType | None) -> None:
         signalled.append(signum)
         stopping.set()
-        _signal_group(proc, signal.SIGTERM if signum == signal.SIGTERM else signal.SIGINT)
+        # SIGTERM in both cases: Reflex ignores a SIGINT that arrives while it builds the frontend.
+        _signal_group(proc, signal.SIGTERM)
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
     watcher = threading.Thread(target=_announce_when_ready, args=(port, stopping), daemon=True)

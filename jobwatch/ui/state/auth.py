@@ -11,6 +11,7 @@ nothing and answers with `AuthState.drop_session`, which clears this tab's state
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
@@ -68,7 +69,7 @@ class AuthState(rx.State):
     def _require_user(self) -> CurrentUser | None:
         """Re-check the session in the database. Returns the user, or None after marking the tab signed out.
 
-        Callers must stop and return `AuthState.drop_session` when this returns None.
+        Callers must change nothing and return `signed_out()` when this returns None.
         """
         user = lookup_user(self.session_token)
         if user is None:
@@ -85,7 +86,8 @@ class AuthState(rx.State):
 
     @rx.event
     async def drop_session(self) -> rx.event.EventSpec:
-        """Forget everything this tab knew (every page state is reset, the cookie removed), go to login."""
+        """Forget everything this tab knew: every page state is reset and the cookie removed (`signed_out()`
+        follows this with the redirect to the login page)."""
         auth = self if type(self) is AuthState else await self.get_state(AuthState)
         # Load every page state of the tab first: `reset()` recurses only into loaded substates, and a
         # state left out would keep the last user's data for the next one to log in on this tab.
@@ -132,6 +134,7 @@ class AuthState(rx.State):
         return signed_out()
 
 
-def signed_out():
-    """The events a handler returns when `_require_user()` found no live session."""
+def signed_out() -> list[Any]:
+    """The events a handler returns when `_require_user()` found no live session: clear the tab, then go to
+    the login page."""
     return [AuthState.drop_session, rx.redirect(routes.LOGIN)]

@@ -54,8 +54,10 @@ class JobsState(AuthState):
     @rx.event
     def load(self):
         """`on_load`: check the session, then list the newest open postings."""
-        if self._require_user() is None:
+        user = self._require_user()
+        if user is None:
             return signed_out()
+        self._refresh_unread(user)
         self._search()
         return None
 
