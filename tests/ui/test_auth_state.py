@@ -242,11 +242,15 @@ def test_signed_in_user_builds_previews_saves_and_deletes_an_alert(db: Engine) -
     # A name is required; the form's submitted values win over the synced ones.
     assert AlertBuilderState.save.fn(builder, {"name": "", "keywords": "python"}) is None
     assert builder.form_error and _count(db, JobAlert) == 0
-    result = AlertBuilderState.save.fn(builder, {"name": "Python", "keywords": "python"})
+    AlertBuilderState.set_frequency.fn(builder, "hourly")  # not a choice: ignored
+    assert builder.frequency == "daily"
+    AlertBuilderState.set_frequency.fn(builder, "weekly")
+    result = AlertBuilderState.save.fn(builder, {"name": "Python", "keywords": "python", "frequency": "instant"})
     assert f'"{routes.ALERTS}"' in repr(result)
     with Session(db) as s:
         alert = s.exec(select(JobAlert)).one()
         assert alert.filters == {"keywords": ["python"], "employment_types": ["full_time"]}
+        assert alert.frequency == "instant"  # the submitted form wins
 
     alerts = tab.state(AlertsState)
     AlertsState.load.fn(alerts)

@@ -140,6 +140,19 @@ def preview_region() -> rx.Component:
     )
 
 
+#: A native select styled like the theme's inputs (native, so keyboards and screen readers get the platform's).
+SELECT_STYLE = {
+    "height": "var(--space-7)",
+    "padding": "0 var(--space-3)",
+    "border_radius": "var(--radius-2)",
+    "border": "1px solid var(--gray-a7)",
+    "background": "var(--color-surface)",
+    "color": "var(--gray-12)",
+    "font_size": "var(--font-size-3)",
+    "width": "100%",
+}
+
+
 def _builder_form() -> rx.Component:
     return rx.form(
         rx.flex(
@@ -196,6 +209,27 @@ def _builder_form() -> rx.Component:
                 ),
                 columns=rx.breakpoints(initial="1", sm="2"),
                 spacing="4",
+                width="100%",
+            ),
+            rx.flex(
+                label("Email me", "frequency"),
+                rx.el.select(
+                    rx.el.option("As soon as a job matches", value="instant"),
+                    rx.el.option("Daily digest", value="daily"),
+                    rx.el.option("Weekly digest", value="weekly"),
+                    id="frequency",
+                    name="frequency",
+                    value=AlertBuilderState.frequency,
+                    on_change=AlertBuilderState.set_frequency,
+                    style=SELECT_STYLE,
+                ),
+                rx.text(
+                    "Matches always appear in your inbox at once; digests arrive at your digest hour.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                direction="column",
+                spacing="1",
                 width="100%",
             ),
             rx.flex(

@@ -203,6 +203,8 @@ class AlertBuilderState(AuthState):
     posted_within: str = ""
     min_salary: str = ""
     remote_only: bool = False
+    #: How often matches are emailed: `instant`, `daily` or `weekly` (the inbox always gets them at once).
+    frequency: str = "daily"
 
     #: Messages under a field, by filter key (or `name`).
     field_errors: dict[str, str] = {}
@@ -282,6 +284,15 @@ class AlertBuilderState(AuthState):
         return None
 
     @rx.event
+    def set_frequency(self, value: str):
+        """Choose how often this alert's matches are emailed (anything but the three choices is ignored)."""
+        if self._require_user() is None:
+            return signed_out()
+        if value in alerts.FREQUENCIES:
+            self.frequency = value
+        return None
+
+    @rx.event
     def save(self, form_data: dict[str, Any]):
         """Save the draft as a new alert of the signed-in user; stay on the page with messages if it is
         invalid. The submitted form's values win over the synced ones (the last keystroke may be pending)."""
@@ -291,11 +302,15 @@ class AlertBuilderState(AuthState):
         for field in TEXT_FIELDS:
             if isinstance(form_data.get(field), str):
                 setattr(self, field, form_data[field][:5000])
+        if form_data.get("frequency") in alerts.FREQUENCIES:
+            self.frequency = form_data["frequency"]
         self._refresh_preview()
         try:
             filters = build_filters(self._fields())
             with session_scope() as session:
-                alerts.create_alert(session=session, user_id=user.id, name=self.name, filters=filters)
+                alerts.create_alert(
+                    session=session, user_id=user.id, name=self.name, filters=filters, frequency=self.frequency
+                )
         except FormProblem as problem:
             self.form_error = str(problem)
             return None
