@@ -240,7 +240,7 @@ def revoke_session(*, session: Session, token: str | None) -> bool:
 
 def revoke_all_sessions(*, session: Session, user_id: int) -> int:
     """End every live session of a user (after a password change, say). Returns how many were revoked."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(UserSession)
         .where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))
         .values(revoked_at=utcnow())

@@ -85,7 +85,7 @@ class AuthState(rx.State):
             self.unread_count = inbox.unread_count(session=session, user_id=user.id)
 
     @rx.event
-    async def drop_session(self) -> rx.event.EventSpec:
+    async def drop_session(self) -> Any:
         """Forget everything this tab knew: every page state is reset and the cookie removed (`signed_out()`
         follows this with the redirect to the login page)."""
         auth = self if type(self) is AuthState else await self.get_state(AuthState)
