@@ -1,8 +1,9 @@
-"""The Reflex app: every page with its `on_load` check, and the plain HTTP routes (`GET /healthz`).
+"""The Reflex app: every page with its `on_load` check, and the plain HTTP routes.
 
-Reflex imports this module as `jobwatch.jobwatch` (`<app_name>/<app_name>.py`). The HTTP routes live in a
-small Starlette app handed to Reflex as `api_transformer` (`/healthz`, the favicon and `/unsubscribe`): Reflex mounts its own backend (and, in production,
-the compiled frontend) below it, so these routes answer first, on the same port.
+Reflex imports this module as `jobwatch.jobwatch` (`<app_name>/<app_name>.py`). The HTTP routes (`/healthz`,
+the favicon and `/unsubscribe`) live in a small Starlette app handed to Reflex as `api_transformer`: Reflex
+mounts its own backend (and, in production, the compiled frontend) below it, so these routes answer first, on
+the same port.
 """
 
 from __future__ import annotations

@@ -30,10 +30,11 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from jobwatch.core.postings import Posting
 from jobwatch.errors import BadInput, JobwatchError
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     from jobwatch.scrapers.boards import BoardRef
 
 Sleep = Callable[[float], None]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 class ParseError(BadInput):
@@ -205,3 +209,30 @@ def as_str(value: object) -> str | None:
 def board_mismatch(ref: BoardRef, family: str) -> BadInput:
     """The error for handing one source's adapter another source's board."""
     return BadInput(f"board {ref.key!r} is not a {family} board")
+
+
+#: Detail requests a source adapter keeps in flight at once (Workday, SmartRecruiters): enough to read a
+#: board of a few thousand postings in minutes, few enough not to look like an attack on the source.
+DETAIL_WORKERS = 4
+
+
+def map_bounded(func: Callable[[_T], _R], items: Sequence[_T], *, max_workers: int = DETAIL_WORKERS) -> list[_R]:
+    """`[func(item) for item in items]`, run on at most `max_workers` threads; results in input order.
+
+    For the per-posting detail requests of list-then-detail sources: the `httpx.Client` is synchronous and
+    may be shared between threads. The first exception any call raises is re-raised once the calls
+    already running have finished; calls not yet started are cancelled. One worker (or one item) runs
+    in the calling thread.
+    """
+    if max_workers <= 1 or len(items) <= 1:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="jobwatch-detail") as pool:
+        futures: list[Future[_R]] = [pool.submit(func, item) for item in items]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            error = future.exception() if future in done else None
+            if error is not None:
+                for other in futures:
+                    other.cancel()
+                raise error
+        return [future.result() for future in futures]

@@ -6,8 +6,9 @@ first colon), `token` (the part after it, which is what a posting's `board` fiel
 the values for the `{token}`, `{tenant}`, `{dc}` and `{site}` placeholders of the `<SOURCE>_API_URL`
 templates. Nothing here touches the network.
 
-URL recognition is a table of per-host readers (`_URL_READERS`); a source added later adds its hosts
-there.
+URL recognition is a table of per-host readers (`_URL_READERS`) and, for sources whose board is part
+of the host name (`acme.wd5.myworkdayjobs.com`, `acme.recruitee.com`), of host-suffix readers
+(`_SUFFIX_READERS`); a source added later adds its hosts there.
 """
 
 from __future__ import annotations
@@ -199,6 +200,94 @@ def _ashby(host: str, segments: list[str], query: dict[str, list[str]]) -> Board
     return None
 
 
+_LOCALE = re.compile(r"^[a-z]{2}(?:-[a-z]{2,4})?$", re.IGNORECASE)
+_WORKDAY_HOST = re.compile(r"^(?P<tenant>[a-z0-9][a-z0-9_-]*)\.(?P<dc>wd\d{1,3})\.myworkdayjobs\.com$")
+_WORKDAY_SITE_HOST = re.compile(r"^(?P<dc>wd\d{1,3})\.myworkdaysite\.com$")
+
+
+def _workday(host: str, segments: list[str], query: dict[str, list[str]]) -> BoardRef | None:
+    site_host = _WORKDAY_SITE_HOST.match(host)
+    if site_host:
+        # wd5.myworkdaysite.com/[LOCALE/]recruiting/TENANT/SITE[/...]
+        rest = segments[1:] if segments and _LOCALE.match(segments[0]) else segments
+        if len(rest) >= 3 and rest[0] == "recruiting":
+            return _safe_ref(f"workday:{rest[1]}.{site_host.group('dc')}/{rest[2]}")
+        return None
+    match = _WORKDAY_HOST.match(host)
+    if match is None:
+        return None
+    tenant, dc = match.group("tenant"), match.group("dc")
+    if len(segments) >= 4 and segments[0] == "wday" and segments[1] == "cxs":
+        # The CXS API: /wday/cxs/TENANT/SITE/jobs
+        return _safe_ref(f"workday:{segments[2]}.{dc}/{segments[3]}")
+    # The career site: /[LOCALE/]SITE[/job/...]; a bare locale or a path of pages is no site.
+    rest = segments[1:] if segments and _LOCALE.match(segments[0]) else segments
+    if rest and rest[0] not in ("wday", "job", "details"):
+        return _safe_ref(f"workday:{tenant}.{dc}/{rest[0]}")
+    return None
+
+
+def _smartrecruiters(host: str, segments: list[str], query: dict[str, list[str]]) -> BoardRef | None:
+    if host == "api.smartrecruiters.com":
+        # /v1/companies/COMPANY/postings[/ID]
+        if len(segments) >= 3 and segments[0] == "v1" and segments[1] == "companies":
+            return _safe_ref(f"smartrecruiters:{segments[2]}")
+        return None
+    if segments and segments[0] in ("oneclick-ui", "external-referrals"):
+        # jobs.smartrecruiters.com/oneclick-ui/company/COMPANY/publication/...
+        if "company" in segments[:-1]:
+            return _safe_ref(f"smartrecruiters:{segments[segments.index('company') + 1]}")
+        return None
+    if segments and segments[0] not in ("sr-jobs", "api", "ni"):
+        return _safe_ref(f"smartrecruiters:{segments[0]}")
+    return None
+
+
+def _workable(host: str, segments: list[str], query: dict[str, list[str]]) -> BoardRef | None:
+    if host in ("apply.workable.com", "www.workable.com", "workable.com"):
+        # apply.workable.com/api/v1/widget/accounts/ACCOUNT, /api/v3/accounts/ACCOUNT/jobs,
+        # www.workable.com/api/accounts/ACCOUNT
+        if segments and segments[0] == "api":
+            if "accounts" in segments[:-1]:
+                return _safe_ref(f"workable:{segments[segments.index('accounts') + 1]}")
+            return None
+        # apply.workable.com/ACCOUNT[/j/SHORTCODE]; /j/SHORTCODE alone names no account.
+        if segments and segments[0] not in ("j", "api", "careers", "static") and host == "apply.workable.com":
+            return _safe_ref(f"workable:{segments[0]}")
+        return None
+    account = host.removesuffix(".workable.com")
+    if account and "." not in account and account not in ("apply", "jobs", "www", "help", "resources"):
+        return _safe_ref(f"workable:{account}")
+    return None
+
+
+def _subdomain_reader(source: str, suffix: str, reserved: frozenset[str]) -> UrlReader:
+    """A reader for sources whose board is the first host label (`acme.recruitee.com`)."""
+
+    def read(host: str, segments: list[str], query: dict[str, list[str]]) -> BoardRef | None:
+        label = host.removesuffix(suffix)
+        if not label or "." in label or label in reserved:
+            return None
+        return _safe_ref(f"{source}:{label}")
+
+    return read
+
+
+_recruitee = _subdomain_reader("recruitee", ".recruitee.com", frozenset({"www", "app", "api", "blog", "support"}))
+_personio_de = _subdomain_reader("personio", ".jobs.personio.de", frozenset({"www"}))
+_personio_com = _subdomain_reader("personio", ".jobs.personio.com", frozenset({"www"}))
+
+#: Sources whose board shows in the host name: (host suffix, reader), tried in order after `_URL_READERS`.
+_SUFFIX_READERS: tuple[tuple[str, UrlReader], ...] = (
+    (".myworkdayjobs.com", _workday),
+    (".myworkdaysite.com", _workday),
+    (".workable.com", _workable),
+    (".recruitee.com", _recruitee),
+    (".jobs.personio.de", _personio_de),
+    (".jobs.personio.com", _personio_com),
+)
+
+
 _URL_READERS: dict[str, UrlReader] = {
     "boards.greenhouse.io": _greenhouse,
     "job-boards.greenhouse.io": _greenhouse,
@@ -213,6 +302,11 @@ _URL_READERS: dict[str, UrlReader] = {
     "api.eu.lever.co": _lever,
     "jobs.ashbyhq.com": _ashby,
     "api.ashbyhq.com": _ashby,
+    "jobs.smartrecruiters.com": _smartrecruiters,
+    "careers.smartrecruiters.com": _smartrecruiters,
+    "api.smartrecruiters.com": _smartrecruiters,
+    "apply.workable.com": _workable,
+    "workable.com": _workable,
 }
 
 
@@ -223,8 +317,15 @@ def board_ref_from_url(url: str) -> BoardRef | None:
     `job-boards.eu.greenhouse.io/TOKEN`, `boards-api.greenhouse.io/v1/boards/TOKEN/...`, embed URLs
     with `?for=TOKEN`; Lever `jobs.lever.co/SITE[/ID]`, `api.lever.co/v0/postings/SITE` (and the
     `eu.` hosts, giving `lever-eu`); Ashby `jobs.ashbyhq.com/NAME[/ID]`,
-    `api.ashbyhq.com/posting-api/job-board/NAME`. A URL typed without a scheme is read as https.
-    A company's own careers site (`stripe.com/jobs/search?gh_jid=...`) names no board: None.
+    `api.ashbyhq.com/posting-api/job-board/NAME`; Workday `TENANT.wdN.myworkdayjobs.com/[LOCALE/]SITE[/job/...]`,
+    `TENANT.wdN.myworkdayjobs.com/wday/cxs/TENANT/SITE/...` and `wdN.myworkdaysite.com/[LOCALE/]recruiting/
+    TENANT/SITE`; SmartRecruiters `jobs.smartrecruiters.com/COMPANY[/ID-slug]`,
+    `careers.smartrecruiters.com/COMPANY`, `api.smartrecruiters.com/v1/companies/COMPANY/...`; Workable
+    `apply.workable.com/ACCOUNT[/j/CODE]`, `ACCOUNT.workable.com`, the widget and account API URLs
+    (`apply.workable.com/api/v1/widget/accounts/ACCOUNT`); Recruitee `COMPANY.recruitee.com[/o/slug]`;
+    Personio `COMPANY.jobs.personio.de` and `COMPANY.jobs.personio.com`. A URL typed without a scheme is
+    read as https. A company's own careers site (`stripe.com/jobs/search?gh_jid=...`) and a posting link
+    that hides the board (`apply.workable.com/j/CODE`) name no board: None.
     """
     if not isinstance(url, str) or not url.strip():
         return None
@@ -239,6 +340,8 @@ def board_ref_from_url(url: str) -> BoardRef | None:
     if parts.scheme.lower() not in ("http", "https"):
         return None
     reader = _URL_READERS.get(host)
+    if reader is None:
+        reader = next((read for suffix, read in _SUFFIX_READERS if host.endswith(suffix)), None)
     if reader is None:
         return None
     segments = [unquote(s) for s in parts.path.split("/") if s]

@@ -1,9 +1,8 @@
 """The source registry: which adapter reads which source, its API URL setting, and `parse_file`.
 
-`SOURCES` are the CONTRACT section 1 source names. Greenhouse, Lever and Ashby have adapters; the
-other names are known but answer every call with a clear "not supported yet" `BadInput` until their
-adapters land. Board sources (`BoardRef.source`) map here too: `lever-eu` is the Lever adapter with
-its own `LEVER_EU_API_URL` setting.
+`SOURCES` are the CONTRACT section 1 source names, each with its adapter module
+(`jobwatch.scrapers.<source>`). Board sources (`BoardRef.source`) map here too: `lever-eu` is the Lever
+adapter with its own `LEVER_EU_API_URL` setting. A `jsonld` board has no API URL: its token is the page.
 
 Settings are not read here (adapters only parse and fetch): the services layer looks up
 `api_url_setting(source)` in its settings object and falls back to `default_api_url(source)`.
@@ -11,17 +10,23 @@ Settings are not read here (adapters only parse and fetch): the services layer l
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 
-import httpx
-
 from jobwatch.core.postings import Posting
 from jobwatch.errors import BadInput
-from jobwatch.scrapers import ashby, greenhouse, lever
-from jobwatch.scrapers.base import Adapter, FetchResult, Sleep
-from jobwatch.scrapers.boards import BoardRef
+from jobwatch.scrapers import (
+    ashby,
+    greenhouse,
+    jsonld,
+    lever,
+    personio,
+    recruitee,
+    smartrecruiters,
+    workable,
+    workday,
+)
+from jobwatch.scrapers.base import Adapter
 
 #: CONTRACT section 1 source names, in the order the CONTRACT lists them.
 SOURCES: tuple[str, ...] = (
@@ -47,40 +52,14 @@ DEFAULT_API_URLS: dict[str, str] = {
     "lever": lever.DEFAULT_API_URL,
     "lever-eu": lever.DEFAULT_EU_API_URL,
     "ashby": ashby.DEFAULT_API_URL,
-    "workday": "https://{tenant}.{dc}.myworkdayjobs.com",
-    "smartrecruiters": "https://api.smartrecruiters.com",
-    "workable": "https://apply.workable.com",
-    "recruitee": "https://{token}.recruitee.com",
-    "personio": "https://{token}.jobs.personio.de",
+    "workday": workday.DEFAULT_API_URL,
+    "smartrecruiters": smartrecruiters.DEFAULT_API_URL,
+    "workable": workable.DEFAULT_API_URL,
+    "recruitee": recruitee.DEFAULT_API_URL,
+    "personio": personio.DEFAULT_API_URL,
     # A JSON-LD board's token is the page URL itself; there is no API host.
-    "jsonld": "",
+    "jsonld": jsonld.DEFAULT_API_URL,
 }
-
-
-class _NotYetSupported:
-    """Stands in for a CONTRACT source whose adapter is not built yet: every call is a clear BadInput."""
-
-    def __init__(self, source: str) -> None:
-        self.SOURCE = source
-        self.DEFAULT_API_URL = DEFAULT_API_URLS[source]
-
-    def _refuse(self) -> BadInput:
-        built = ", ".join(name for name in SOURCES if not isinstance(ADAPTERS[name], _NotYetSupported))
-        return BadInput(f"source {self.SOURCE!r} is not supported yet (supported now: {built})")
-
-    def parse(self, body: bytes, *, board: str | None, fetched_at: datetime) -> list[Posting]:
-        raise self._refuse()
-
-    def fetch(
-        self,
-        client: httpx.Client,
-        ref: BoardRef,
-        *,
-        api_url: str,
-        fetched_at: datetime,
-        sleep: Sleep = time.sleep,
-    ) -> FetchResult:
-        raise self._refuse()
 
 
 #: Adapter per source name and per board source (`lever-eu`).
@@ -89,7 +68,12 @@ ADAPTERS: dict[str, Adapter] = {
     "lever": lever,
     "lever-eu": lever,
     "ashby": ashby,
-    **{name: _NotYetSupported(name) for name in SOURCES if name not in ("greenhouse", "lever", "ashby")},
+    "workday": workday,
+    "smartrecruiters": smartrecruiters,
+    "workable": workable,
+    "recruitee": recruitee,
+    "personio": personio,
+    "jsonld": jsonld,
 }
 
 
@@ -122,9 +106,10 @@ def parse_file(source: str, path: Path, *, board: str | None, fetched_at: dateti
 
     Returns the postings in board order, each id once; a recognised file that lists nothing gives [].
     `board` defaults to what the file reveals (Greenhouse `absolute_url` on greenhouse.io, Lever
-    `hostedUrl`, Ashby `jobUrl`), else null. Raises `BadInput` (`ParseError` for malformed content)
-    whose message starts with the file's path: unknown or not yet supported source, unreadable
-    file, malformed JSON, wrong shape, a `--board` of another source.
+    `hostedUrl`, Ashby `jobUrl`, a Workday detail's `externalUrl`, SmartRecruiters posting links,
+    Recruitee `careers_url` or `mailbox_email`), else null. Raises `BadInput` (`ParseError` for malformed content)
+    whose message starts with the file's path: unknown source, unreadable file, malformed JSON or
+    XML, wrong shape, a `--board` of another source.
     """
     where = str(path)
     try:

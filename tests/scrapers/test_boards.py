@@ -141,6 +141,29 @@ def test_fill_template_refuses_what_the_board_cannot_fill(template: str, message
         ("https://jobs.ashbyhq.com/HighlightTA/90fb3621-899e-4b59-925d-25080ec91e18", "ashby:HighlightTA"),
         ("https://api.ashbyhq.com/posting-api/job-board/cursor?includeCompensation=true", "ashby:cursor"),
         ("HTTPS://WWW.Jobs.Lever.co/acme", "lever:acme"),
+        (
+            "https://gdit.wd5.myworkdayjobs.com/External_Career_Site/job/USA-DC-Washington/Data-Engineer_RQ216675",
+            "workday:gdit.wd5/External_Career_Site",
+        ),
+        ("https://acme.wd1.myworkdayjobs.com/en-US/External", "workday:acme.wd1/External"),
+        (
+            "https://Acme.WD12.myworkdayjobs.com/fr-FR/Careers_Site/details/Engineer_R1?q=x",
+            "workday:acme.wd12/Careers_Site",
+        ),
+        ("https://acme.wd5.myworkdayjobs.com/wday/cxs/acme/External/jobs", "workday:acme.wd5/External"),
+        ("https://wd3.myworkdaysite.com/en-US/recruiting/acme/Careers", "workday:acme.wd3/Careers"),
+        ("https://jobs.smartrecruiters.com/WesternDigital/744000140949875-summer", "smartrecruiters:WesternDigital"),
+        ("https://careers.smartrecruiters.com/Acme", "smartrecruiters:Acme"),
+        ("https://api.smartrecruiters.com/v1/companies/hirevue/postings?limit=100", "smartrecruiters:hirevue"),
+        ("https://jobs.smartrecruiters.com/oneclick-ui/company/Acme/publication/x", "smartrecruiters:Acme"),
+        ("https://apply.workable.com/huggingface/", "workable:huggingface"),
+        ("https://apply.workable.com/huggingface/j/F4C096B22E", "workable:huggingface"),
+        ("https://acme.workable.com", "workable:acme"),
+        ("https://apply.workable.com/api/v1/widget/accounts/crewai?details=true", "workable:crewai"),
+        ("https://www.workable.com/api/accounts/acme", "workable:acme"),
+        ("https://espeo.recruitee.com/o/project-manager-1", "recruitee:espeo"),
+        ("https://Acme-GmbH.jobs.personio.de/job/1834171?language=en", "personio:acme-gmbh"),
+        ("https://acme.jobs.personio.com/", "personio:acme"),
     ],
 )
 def test_board_ref_from_url(url: str, key: str) -> None:
@@ -164,6 +187,18 @@ def test_board_ref_from_url(url: str, key: str) -> None:
         "",
         "not a url at all",
         "https://[::1",
+        "https://acme.wd5.myworkdayjobs.com/",
+        "https://acme.wd5.myworkdayjobs.com/en-US",
+        "https://myworkdayjobs.com/External",
+        "https://wd3.myworkdaysite.com/en-US/other/acme",
+        "https://api.smartrecruiters.com/v1/",
+        "https://jobs.smartrecruiters.com/",
+        "https://apply.workable.com/j/F4C096B22E",
+        "https://jobs.workable.com/view/abc",
+        "https://www.recruitee.com/",
+        "https://app.recruitee.com/",
+        "https://jobs.personio.de/",
+        "https://acme.personio.de/",
     ],
 )
 def test_urls_that_name_no_board(url: str) -> None:
@@ -190,6 +225,8 @@ def test_board_from_urls_takes_the_first_board_of_the_family() -> None:
     assert board_from_urls(urls, "lever") == "x"
     assert board_from_urls(["https://jobs.eu.lever.co/eu/1"], "lever") == "eu"
     assert board_from_urls([], "ashby") is None
+    assert board_from_urls(["https://acme.recruitee.com/o/x"], "recruitee") == "acme"
+    assert board_from_urls(["https://acme.wd5.myworkdayjobs.com/External/job/x"], "workday") == "acme.wd5/External"
 
 
 def test_board_argument() -> None:

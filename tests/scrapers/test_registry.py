@@ -9,7 +9,17 @@ import httpx
 import pytest
 
 from jobwatch.errors import BadInput
-from jobwatch.scrapers import ashby, greenhouse, lever
+from jobwatch.scrapers import (
+    ashby,
+    greenhouse,
+    jsonld,
+    lever,
+    personio,
+    recruitee,
+    smartrecruiters,
+    workable,
+    workday,
+)
 from jobwatch.scrapers.base import ParseError
 from jobwatch.scrapers.boards import parse_board_token
 from jobwatch.scrapers.http import make_client
@@ -24,11 +34,19 @@ from jobwatch.scrapers.registry import (
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
-NOT_YET = ("workday", "smartrecruiters", "workable", "recruitee", "personio", "jsonld")
+NEW = ("workday", "smartrecruiters", "workable", "recruitee", "personio", "jsonld")
+MODULES = {
+    "workday": workday,
+    "smartrecruiters": smartrecruiters,
+    "workable": workable,
+    "recruitee": recruitee,
+    "personio": personio,
+    "jsonld": jsonld,
+}
 
 
 def test_sources_are_the_contract_names() -> None:
-    assert ("greenhouse", "lever", "ashby", *NOT_YET) == SOURCES
+    assert ("greenhouse", "lever", "ashby", *NEW) == SOURCES
     assert set(SOURCES) <= set(ADAPTERS)
 
 
@@ -50,23 +68,23 @@ def test_an_unknown_source_is_bad_input_listing_the_known_ones() -> None:
     )
 
 
-@pytest.mark.parametrize("source", NOT_YET)
-def test_sources_not_built_yet_refuse_clearly(source: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("source", NEW)
+def test_every_source_has_its_adapter(source: str) -> None:
     adapter = get_adapter(source)
-    with pytest.raises(BadInput, match="not supported yet"):
-        adapter.parse(b"{}", board=None, fetched_at=FETCHED)
-    token = {"workday": "acme.wd5/External", "jsonld": "https://acme.example/careers/1"}.get(source, "acme")
-    ref = parse_board_token(f"{source}:{token}")
+    assert adapter is MODULES[source]
+    assert source == adapter.SOURCE
+    assert api_url_setting(source) == MODULES[source].API_URL_SETTING
+    assert default_api_url(source) == adapter.DEFAULT_API_URL
+
+
+@pytest.mark.parametrize("source", NEW)
+def test_fetch_refuses_another_sources_board(source: str) -> None:
+    adapter = get_adapter(source)
     with (
         make_client(transport=httpx.MockTransport(lambda r: httpx.Response(500))) as client,
-        pytest.raises(BadInput, match="supported now: greenhouse, lever, ashby"),
+        pytest.raises(BadInput, match=f"not a {source} board"),
     ):
-        adapter.fetch(client, ref, api_url=adapter.DEFAULT_API_URL, fetched_at=FETCHED)
-    saved = tmp_path / "saved.json"
-    saved.write_text("{}")
-    with pytest.raises(BadInput) as caught:
-        parse_file(source, saved, board=None, fetched_at=FETCHED)
-    assert str(caught.value).startswith(f"{saved}: source {source!r} is not supported yet")
+        adapter.fetch(client, parse_board_token("greenhouse:acme"), api_url="http://127.0.0.1:9", fetched_at=FETCHED)
 
 
 def test_api_url_settings_and_defaults() -> None:
@@ -79,6 +97,10 @@ def test_api_url_settings_and_defaults() -> None:
     assert default_api_url("ashby") == "https://api.ashbyhq.com"
     assert default_api_url("workday") == "https://{tenant}.{dc}.myworkdayjobs.com"
     assert default_api_url("recruitee") == "https://{token}.recruitee.com"
+    assert default_api_url("smartrecruiters") == "https://api.smartrecruiters.com"
+    assert default_api_url("workable") == "https://apply.workable.com"
+    assert default_api_url("personio") == "https://{token}.jobs.personio.de"
+    assert default_api_url("jsonld") == ""
     with pytest.raises(BadInput):
         api_url_setting("taleo")
 
@@ -91,13 +113,18 @@ def test_api_url_settings_and_defaults() -> None:
         ("lever", "lever/postings_initech.json", 3, "initech"),
         ("lever", "lever/posting_single_acme.json", 1, "acme"),
         ("ashby", "ashby/job_board_umbrella.json", 3, "umbrella"),
+        ("workday", "workday/job_detail_acme.json", 1, "acme.wd5/External"),
+        ("smartrecruiters", "smartrecruiters/postings_acme.json", 3, "Acme"),
+        ("workable", "workable/widget_acme.json", 3, "acme"),
+        ("recruitee", "recruitee/offers_acme.json", 3, "acme"),
     ],
 )
 def test_parse_file(source: str, name: str, count: int, board: str) -> None:
     postings = parse_file(source, FIXTURES / name, board=None, fetched_at=FETCHED)
     assert len(postings) == count
     assert {p.board for p in postings} == {board}
-    assert {p.board for p in parse_file(source, FIXTURES / name, board="other", fetched_at=FETCHED)} == {"other"}
+    other = "other.wd1/Site" if source == "workday" else "other"
+    assert {p.board for p in parse_file(source, FIXTURES / name, board=other, fetched_at=FETCHED)} == {other}
 
 
 def test_parse_file_errors_name_the_file(tmp_path: Path) -> None:
@@ -132,3 +159,27 @@ def test_the_wrong_sources_file_is_a_parse_error() -> None:
         parse_file("ashby", FIXTURES / "lever/postings_acme.json", board=None, fetched_at=FETCHED)
     with pytest.raises(ParseError):
         parse_file("lever", FIXTURES / "greenhouse/jobs_acme.json", board=None, fetched_at=FETCHED)
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "count"),
+    [
+        ("workday", "workday/jobs_acme.json", 5),
+        ("personio", "personio/feed_acme.xml", 2),
+        ("jsonld", "jsonld/listing_acme.html", 3),
+        ("jsonld", "jsonld/page_without_jsonld.html", 0),
+    ],
+)
+def test_parse_file_of_responses_that_do_not_name_their_board(source: str, name: str, count: int) -> None:
+    postings = parse_file(source, FIXTURES / name, board=None, fetched_at=FETCHED)
+    assert len(postings) == count
+    assert {p.board for p in postings} <= {None}
+
+
+def test_parse_file_of_malformed_xml_names_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "feed.xml"
+    broken.write_text("<workzag-jobs><position><id>1</id>")
+    with pytest.raises(ParseError) as caught:
+        parse_file("personio", broken, board=None, fetched_at=FETCHED)
+    assert str(caught.value).startswith(f"{broken}: not a Personio feed: malformed XML")
+    assert "\n" not in str(caught.value)
