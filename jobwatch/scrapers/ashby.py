@@ -50,14 +50,15 @@ from jobwatch.scrapers.base import (
     FetchResult,
     ParseError,
     Sleep,
-    UnexpectedContent,
     as_dict,
     as_list,
     as_str,
     board_mismatch,
     parse_json_body,
+    postings_from_items,
+    read_as_fetched,
     require_id,
-    unique_by_id,
+    with_board,
 )
 from jobwatch.scrapers.boards import BoardRef, board_argument, board_from_urls, fill_template
 from jobwatch.scrapers.http import get_json
@@ -84,9 +85,7 @@ def parse(body: bytes, *, board: str | None, fetched_at: datetime) -> list[Posti
     board_value = board_argument(board, SOURCE)
     postings = _postings(items, board_value)
     if board_value is None:
-        derived = board_from_urls((p.url for p in postings), SOURCE)
-        for posting in postings:
-            posting.board = derived
+        with_board(postings, board_from_urls((p.url for p in postings), SOURCE))
     return postings
 
 
@@ -107,10 +106,7 @@ def fetch(
         raise board_mismatch(ref, SOURCE)
     url = job_board_url(ref, api_url)
     data = get_json(client, url, sleep=sleep)
-    try:
-        postings = _postings(_items(data), ref.token)
-    except ParseError as exc:
-        raise UnexpectedContent(f"{url}: {exc}", url=url) from None
+    postings = read_as_fetched(url, lambda: _postings(_items(data), ref.token))
     return FetchResult(postings=postings, complete=True, pages=1)
 
 
@@ -126,12 +122,7 @@ def _items(data: object) -> list[Any]:
 
 
 def _postings(items: list[Any], board: str | None) -> list[Posting]:
-    postings = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ParseError(f"Ashby job #{index + 1} is not an object")
-        postings.append(_posting(item, index, board))
-    return unique_by_id(postings)
+    return postings_from_items(items, lambda item, index: _posting(item, index, board), noun="Ashby job")
 
 
 def _posting(job: dict[str, Any], index: int, board: str | None) -> Posting:

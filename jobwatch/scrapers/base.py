@@ -183,6 +183,40 @@ def unique_by_id(postings: list[Posting]) -> list[Posting]:
     return unique
 
 
+def postings_from_items(
+    items: list[Any], make: Callable[[dict[str, Any], int], Posting], *, noun: str
+) -> list[Posting]:
+    """`make(item, index)` for every item of a source's list, ids unique (the first kept), in list order.
+
+    `noun` names an item in messages ("Lever posting"). Raises `ParseError` for an item that is not an
+    object, and whatever `make` raises.
+    """
+    postings = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ParseError(f"{noun} #{index + 1} is not an object")
+        postings.append(make(item, index))
+    return unique_by_id(postings)
+
+
+def with_board(postings: list[Posting], board: str | None) -> list[Posting]:
+    """Set every posting's `board` (a parsed file's board derived from its links); returns `postings`."""
+    for posting in postings:
+        posting.board = board
+    return postings
+
+
+def read_as_fetched(url: str, parse: Callable[[], _R], *, status: int | None = None) -> _R:
+    """Run `parse()` on a fetched response; its `ParseError` becomes `UnexpectedContent` naming `url`.
+
+    A fetch that got the wrong shape fails the run (field case B03) rather than reading as an empty board.
+    """
+    try:
+        return parse()
+    except ParseError as exc:
+        raise UnexpectedContent(f"{url}: {exc}", url=url, status=status) from None
+
+
 def require_id(item: dict[str, object], key: str, *, index: int, source: str) -> str:
     """The posting id in `item[key]` as a string; `ParseError` naming the item when absent or blank."""
     value = item.get(key)

@@ -51,14 +51,15 @@ from jobwatch.scrapers.base import (
     FetchResult,
     ParseError,
     Sleep,
-    UnexpectedContent,
     as_dict,
     as_list,
     as_str,
     board_mismatch,
     parse_json_body,
+    postings_from_items,
+    read_as_fetched,
     require_id,
-    unique_by_id,
+    with_board,
 )
 from jobwatch.scrapers.boards import BoardRef, board_argument, board_from_urls, fill_template
 from jobwatch.scrapers.http import get_json
@@ -91,9 +92,7 @@ def parse(body: bytes, *, board: str | None, fetched_at: datetime) -> list[Posti
     board_value = board_argument(board, SOURCE)
     postings = _postings(items, board_value)
     if board_value is None:
-        derived = board_from_urls((p.url for p in postings), SOURCE)
-        for posting in postings:
-            posting.board = derived
+        with_board(postings, board_from_urls((p.url for p in postings), SOURCE))
     return postings
 
 
@@ -115,13 +114,14 @@ def fetch(
         raise board_mismatch(ref, SOURCE)
     url = jobs_url(ref, api_url)
     data = get_json(client, url, sleep=sleep)
-    try:
+
+    def read() -> tuple[list[Any], int | None, list[Posting]]:
         if not isinstance(data, dict) or "jobs" not in data:
             raise ParseError("expected an object with a 'jobs' list")
         items, total = _items(data)
-        postings = _postings(items, ref.token)
-    except ParseError as exc:
-        raise UnexpectedContent(f"{url}: {exc}", url=url) from None
+        return items, total, _postings(items, ref.token)
+
+    items, total, postings = read_as_fetched(url, read)
     complete = total is None or total <= len(items)
     note = None if complete else f"meta.total is {total} but the response lists {len(items)} jobs"
     return FetchResult(postings=postings, complete=complete, pages=1, note=note)
@@ -152,12 +152,7 @@ def _items(data: object) -> tuple[list[Any], int | None]:
 
 
 def _postings(items: list[Any], board: str | None) -> list[Posting]:
-    postings = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ParseError(f"Greenhouse job #{index + 1} is not an object")
-        postings.append(_posting(item, index, board))
-    return unique_by_id(postings)
+    return postings_from_items(items, lambda item, index: _posting(item, index, board), noun="Greenhouse job")
 
 
 def _posting(job: dict[str, Any], index: int, board: str | None) -> Posting:

@@ -52,14 +52,15 @@ from jobwatch.scrapers.base import (
     FetchResult,
     ParseError,
     Sleep,
-    UnexpectedContent,
     as_dict,
     as_list,
     as_str,
     board_mismatch,
     parse_json_body,
+    postings_from_items,
+    read_as_fetched,
     require_id,
-    unique_by_id,
+    with_board,
 )
 from jobwatch.scrapers.boards import BoardRef, board_argument, board_from_urls, fill_template
 from jobwatch.scrapers.http import get_json
@@ -88,9 +89,7 @@ def parse(body: bytes, *, board: str | None, fetched_at: datetime) -> list[Posti
     board_value = board_argument(board, SOURCE)
     postings = _postings(items, board_value)
     if board_value is None:
-        derived = board_from_urls((p.url for p in postings), SOURCE)
-        for posting in postings:
-            posting.board = derived
+        with_board(postings, board_from_urls((p.url for p in postings), SOURCE))
     return postings
 
 
@@ -112,12 +111,13 @@ def fetch(
         raise board_mismatch(ref, SOURCE)
     url = postings_url(ref, api_url)
     data = get_json(client, url, sleep=sleep)
-    try:
+
+    def read() -> list[Posting]:
         if not isinstance(data, list):
             raise ParseError(_describe_error(data) or "expected a JSON array of postings")
-        postings = _postings(data, ref.token)
-    except ParseError as exc:
-        raise UnexpectedContent(f"{url}: {exc}", url=url) from None
+        return _postings(data, ref.token)
+
+    postings = read_as_fetched(url, read)
     return FetchResult(postings=postings, complete=True, pages=1)
 
 
@@ -142,12 +142,7 @@ def _items(data: object) -> list[Any]:
 
 
 def _postings(items: list[Any], board: str | None) -> list[Posting]:
-    postings = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ParseError(f"Lever posting #{index + 1} is not an object")
-        postings.append(_posting(item, index, board))
-    return unique_by_id(postings)
+    return postings_from_items(items, lambda item, index: _posting(item, index, board), noun="Lever posting")
 
 
 def _posting(item: dict[str, Any], index: int, board: str | None) -> Posting:

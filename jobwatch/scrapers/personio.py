@@ -55,6 +55,7 @@ from jobwatch.scrapers.base import (
     UnexpectedContent,
     board_mismatch,
     html_title,
+    read_as_fetched,
     unique_by_id,
 )
 from jobwatch.scrapers.boards import BoardRef, board_argument, fill_template, parse_board_token
@@ -131,10 +132,9 @@ def fetch(
             url=url,
             status=response.status_code,
         )
-    try:
-        postings = _postings(_positions(body), ref.token, fill_template(api_url, ref))
-    except ParseError as exc:
-        raise UnexpectedContent(f"{url}: {exc}", url=url, status=response.status_code) from None
+    postings = read_as_fetched(
+        url, lambda: _postings(_positions(body), ref.token, fill_template(api_url, ref)), status=response.status_code
+    )
     return FetchResult(postings=postings, complete=True, pages=1)
 
 

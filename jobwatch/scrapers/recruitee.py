@@ -51,14 +51,15 @@ from jobwatch.scrapers.base import (
     FetchResult,
     ParseError,
     Sleep,
-    UnexpectedContent,
     as_dict,
     as_list,
     as_str,
     board_mismatch,
     parse_json_body,
+    postings_from_items,
+    read_as_fetched,
     require_id,
-    unique_by_id,
+    with_board,
 )
 from jobwatch.scrapers.boards import BoardRef, board_argument, board_from_urls, fill_template
 from jobwatch.scrapers.http import get_json
@@ -92,9 +93,7 @@ def parse(body: bytes, *, board: str | None, fetched_at: datetime) -> list[Posti
             for mail in (as_str(as_dict(o).get("mailbox_email")) for o in offers)
             if mail and "@" in mail
         ]
-        derived = board_from_urls([*(p.url for p in postings), *mail_hosts], SOURCE)
-        for posting in postings:
-            posting.board = derived
+        with_board(postings, board_from_urls([*(p.url for p in postings), *mail_hosts], SOURCE))
     return postings
 
 
@@ -115,10 +114,7 @@ def fetch(
         raise board_mismatch(ref, SOURCE)
     url = offers_url(ref, api_url)
     data = get_json(client, url, sleep=sleep)
-    try:
-        postings = _postings(_items(data), ref.token)
-    except ParseError as exc:
-        raise UnexpectedContent(f"{url}: {exc}", url=url) from None
+    postings = read_as_fetched(url, lambda: _postings(_items(data), ref.token))
     return FetchResult(postings=postings, complete=True, pages=1)
 
 
@@ -137,12 +133,7 @@ def _items(data: object) -> list[Any]:
 
 
 def _postings(offers: list[Any], board: str | None) -> list[Posting]:
-    postings = []
-    for index, offer in enumerate(offers):
-        if not isinstance(offer, dict):
-            raise ParseError(f"Recruitee offer #{index + 1} is not an object")
-        postings.append(_posting(offer, index, board))
-    return unique_by_id(postings)
+    return postings_from_items(offers, lambda offer, index: _posting(offer, index, board), noun="Recruitee offer")
 
 
 def _posting(offer: dict[str, Any], index: int, board: str | None) -> Posting:

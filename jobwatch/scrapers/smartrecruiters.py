@@ -65,8 +65,9 @@ from jobwatch.scrapers.base import (
     board_mismatch,
     map_bounded,
     parse_json_body,
+    postings_from_items,
     require_id,
-    unique_by_id,
+    with_board,
 )
 from jobwatch.scrapers.boards import BoardRef, board_argument, board_from_urls, fill_template
 from jobwatch.scrapers.http import get_json
@@ -110,9 +111,7 @@ def parse(body: bytes, *, board: str | None, fetched_at: datetime) -> list[Posti
     board_value = board_argument(board, SOURCE)
     postings = _postings(items, board_value)
     if board_value is None:
-        derived = board_from_urls((p.url for p in postings), SOURCE)
-        for posting in postings:
-            posting.board = derived
+        with_board(postings, board_from_urls((p.url for p in postings), SOURCE))
     return postings
 
 
@@ -213,12 +212,7 @@ def _items(data: object) -> list[Any]:
 
 
 def _postings(items: list[Any], board: str | None) -> list[Posting]:
-    postings = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ParseError(f"SmartRecruiters posting #{index + 1} is not an object")
-        postings.append(_posting(item, index, board))
-    return unique_by_id(postings)
+    return postings_from_items(items, lambda item, index: _posting(item, index, board), noun="SmartRecruiters posting")
 
 
 def _posting(item: dict[str, Any], index: int, board: str | None) -> Posting:

@@ -49,13 +49,14 @@ from jobwatch.scrapers.base import (
     FetchResult,
     ParseError,
     Sleep,
-    UnexpectedContent,
     as_dict,
     as_list,
     as_str,
     board_mismatch,
     parse_json_body,
+    read_as_fetched,
     require_id,
+    with_board,
 )
 from jobwatch.scrapers.boards import BoardRef, board_argument, board_from_urls, fill_template
 from jobwatch.scrapers.http import get_json
@@ -83,9 +84,7 @@ def parse(body: bytes, *, board: str | None, fetched_at: datetime) -> list[Posti
     board_value = board_argument(board, SOURCE)
     postings = _postings(jobs, company, board_value)
     if board_value is None:
-        derived = board_from_urls((p.url for p in postings), SOURCE)
-        for posting in postings:
-            posting.board = derived
+        with_board(postings, board_from_urls((p.url for p in postings), SOURCE))
     return postings
 
 
@@ -106,11 +105,7 @@ def fetch(
         raise board_mismatch(ref, SOURCE)
     url = widget_url(ref, api_url)
     data = get_json(client, url, sleep=sleep)
-    try:
-        jobs, company = _items(data)
-        postings = _postings(jobs, company, ref.token)
-    except ParseError as exc:
-        raise UnexpectedContent(f"{url}: {exc}", url=url) from None
+    postings = read_as_fetched(url, lambda: _postings(*_items(data), ref.token))
     return FetchResult(postings=postings, complete=True, pages=1)
 
 
