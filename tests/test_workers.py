@@ -52,3 +52,32 @@ def test_consumer_target_registers_every_task() -> None:
         "match_catch_up",
         "send_due_digests_task",
     } <= names
+
+
+def test_worker_command_consumes_tasks_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from workers.main import huey
+    from workers.tasks import match_new_postings_task
+
+    # The worker inherits this run's data folder, so it reads the same Huey storage file as `huey` here.
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "jobwatch.cli", "worker", "--no-scheduler", "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert not huey.immediate
+        result = match_new_postings_task()
+        assert result.get(blocking=True, timeout=60) == 0  # ran in the worker: nothing to match
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    assert out == ""  # stdout is for data only

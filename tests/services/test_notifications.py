@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from jobwatch.models import (
     AlertMatch,
+    Board,
     Digest,
     JobPosting,
     Notification,
@@ -179,3 +180,43 @@ def test_digest_escapes_scraped_text_and_drops_unsafe_links(db: Engine) -> None:
     assert "javascript:" not in mail.html
     assert "<img" not in mail.html and '<a href="https://evil.example"' not in mail.html
     assert "Acme & Co" in mail.text
+
+
+def test_edited_or_reopened_posting_is_not_announced_again(db: Engine) -> None:
+    ids = _setup(db)
+    match_new_postings()
+    with Session(db) as s:
+        board = s.get_one(JobPosting, ids["j2"]).board_id
+        row = s.get_one(Board, board)
+        later = T0 + timedelta(hours=3)
+        # j2 is edited, j4 disappears (closed)...
+        ingest_postings(
+            session=s,
+            board=row,
+            complete=True,
+            now=later,
+            postings=[
+                make_posting(external_id="old", title="Python Developer"),
+                make_posting(external_id="j2", title="Senior Python Backend Engineer"),
+                make_posting(external_id="j3", title="Sales Manager", description_text="No code."),
+            ],
+        )
+        # ...then comes back.
+        result = ingest_postings(
+            session=s,
+            board=row,
+            complete=True,
+            now=later + timedelta(hours=1),
+            postings=[
+                make_posting(external_id="old", title="Python Developer"),
+                make_posting(external_id="j2", title="Senior Python Backend Engineer"),
+                make_posting(external_id="j3", title="Sales Manager", description_text="No code."),
+                make_posting(external_id="j4", title="Data Engineer", description_text="We use Python daily."),
+            ],
+        )
+        assert result.reopened == 1
+        s.commit()
+    again = match_new_postings()
+    assert again.notifications == 0
+    with Session(db) as s:
+        assert len(s.exec(select(Notification)).all()) == 2
