@@ -60,7 +60,7 @@ def _parse_time(value: str | None, option: str) -> datetime:
 
 
 @app.command()
-def serve(port: Annotated[int, typer.Option(help="The one port for pages and API.")] = 8000) -> None:
+def serve(port: Annotated[int, typer.Option(min=1, max=65535, help="The one port for pages and API.")] = 8000) -> None:
     """Run the production web app (after applying pending migrations) on one port."""
     from jobwatch.webserver import serve as run
 
@@ -147,6 +147,22 @@ def boards_add(
         row, created = add_board(session=session, text=board, interval_minutes=interval)
         _out({"id": row.id, "board": row.key, "created": created})
     _err(f"{'added' if created else 'already watching'} {row.key}")
+
+
+@boards_app.command("remove")
+def boards_remove(
+    board: Annotated[str, typer.Argument(help="A board token (greenhouse:stripe) or board id.")],
+) -> None:
+    """Stop watching a board; its postings, runs and the notifications about them are deleted."""
+    from jobwatch.db import session_scope
+    from jobwatch.services.boards import remove_board
+
+    with session_scope() as session:
+        removed = remove_board(session=session, key_or_id=board)
+        if removed is None:
+            raise BadInput(f"no watched board {board!r}")
+        _out({"id": removed.id, "board": removed.key, "removed": True})
+    _err(f"removed {removed.key}")
 
 
 @boards_app.command("list")
@@ -293,6 +309,23 @@ def users_create(
         _out({"id": user.id, "email": user.email, "is_admin": user.is_admin})
 
 
+@users_app.command("set-password")
+def users_set_password(
+    email: Annotated[str, typer.Argument()],
+) -> None:
+    """Give a user a new password (from JOBWATCH_PASSWORD or a prompt); their sessions end."""
+    from jobwatch.db import session_scope
+    from jobwatch.services.accounts import set_password
+
+    secret = os.environ.get("JOBWATCH_PASSWORD") or typer.prompt(
+        "New password", hide_input=True, confirmation_prompt=True, err=True
+    )
+    with session_scope() as session:
+        user = set_password(session=session, email=email, password=secret)
+        _out({"id": user.id, "email": user.email})
+    _err(f"password changed for {user.email}; their sessions were ended")
+
+
 @postings_app.command("list")
 def postings_list(
     board: Annotated[str | None, typer.Option(help="Only this board (token or id).")] = None,
@@ -377,15 +410,15 @@ def main() -> None:
     except typer.Abort:
         _err("aborted")
         sys.exit(1)
+    except typer.TyperException as exc:
+        # Usage errors (an unknown command or option, a missing or malformed argument) carry exit code 2.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            _err(f"error: {exc}")
+        sys.exit(int(getattr(exc, "exit_code", 1) or 1))
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(1)
         _err(f"error: {exc}")
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

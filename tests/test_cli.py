@@ -107,8 +107,8 @@ def test_operator_commands(operator_env: tuple[dict[str, str], BoardServer]) -> 
     added = run("boards", "add", "https://boards.greenhouse.io/acme", env=env)
     assert added.returncode == 0, added.stderr
     assert lines(added.stdout)[0]["board"] == "greenhouse:acme"
-    again = run("boards", "add", "greenhouse:acme", env=env)
-    assert lines(again.stdout)[0]["created"] is False
+    again = run("boards", "add", "Greenhouse:ACME", env=env)
+    assert lines(again.stdout)[0]["created"] is False  # one board, however it is spelled
     assert run("boards", "add", "nonsense:thing", env=env).returncode == 2
 
     scraped = run("scrape", "greenhouse:acme", env=env)
@@ -137,3 +137,32 @@ def test_operator_commands(operator_env: tuple[dict[str, str], BoardServer]) -> 
     assert failed.returncode == 1
     assert lines(failed.stdout)[0]["status"] == "failed"
     assert len(lines(run("postings", "list", env=env).stdout)) == summary["new"]  # B03: nothing closed
+
+    changed = run("users", "set-password", "ops@example.test", env={**env, "JOBWATCH_PASSWORD": "another pass"})
+    assert changed.returncode == 0, changed.stderr
+    assert (
+        run("users", "set-password", "nobody@example.test", env={**env, "JOBWATCH_PASSWORD": "x" * 10}).returncode == 2
+    )
+    assert run("users", "set-password", "ops@example.test", env={**env, "JOBWATCH_PASSWORD": "short"}).returncode == 2
+
+    removed = run("boards", "remove", "greenhouse:acme", env=env)
+    assert removed.returncode == 0 and lines(removed.stdout)[0]["removed"] is True
+    assert lines(run("boards", "list", env=env).stdout) == []
+    assert run("postings", "list", env=env).stdout == ""
+    assert run("boards", "remove", "greenhouse:acme", env=env).returncode == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["nosuchcommand"],
+        ["boards", "add"],
+        ["boards", "list", "--bogus"],
+        ["serve", "--port", "abc"],
+        ["serve", "--port", "99999"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""

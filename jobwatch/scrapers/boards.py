@@ -83,8 +83,9 @@ def parse_board_token(text: str) -> BoardRef:
     """Parse a CONTRACT section 4 board token such as `greenhouse:stripe` into a `BoardRef`.
 
     The source name is case-insensitive; surrounding blanks and a trailing `/` are ignored. Workday's
-    tenant and data centre and the host-name tokens of Recruitee and Personio are lower-cased; other
-    tokens keep their case. Raises `BadInput` with the accepted forms when the source is unknown or
+    tenant and data centre, the host-name tokens of Recruitee and Personio, and Greenhouse and Lever
+    tokens (which those services only issue in lower case, and read case-insensitively) are lower-cased, so
+    `greenhouse:Stripe` and `greenhouse:stripe` are one board; other tokens keep their case. Raises `BadInput` with the accepted forms when the source is unknown or
     the token is malformed (`greenhouse:`, `workday:acme/External`, `jsonld:ftp://...`).
     """
     if not isinstance(text, str) or ":" not in text:
@@ -118,6 +119,8 @@ def parse_board_token(text: str) -> BoardRef:
         if not _HOST_LABEL.match(token):
             raise BadInput(f"{source} board {text!r}: the company token may hold only letters, digits and '-'")
         return _ref(source, token)
+    if source in ("greenhouse", "lever", "lever-eu"):
+        token = token.lower()
     pattern = _ASHBY_NAME if source == "ashby" else _SLUG
     if not pattern.match(token):
         raise BadInput(

@@ -246,3 +246,19 @@ def revoke_all_sessions(*, session: Session, user_id: int) -> int:
         .values(revoked_at=utcnow())
     )
     return int(result.rowcount or 0)
+
+
+def set_password(*, session: Session, email: str, password: str) -> User:
+    """Give an existing user a new password (an operator's reset) and end all their sessions.
+
+    Raises `BadInput` for an invalid password or when no user has that email (operators may know that).
+    """
+    validate_password(password)
+    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+    if user is None:
+        raise BadInput(f"no user with the email {normalize_email(email)}")
+    user.password_hash = hash_password(password)
+    session.add(user)
+    revoke_all_sessions(session=session, user_id=user.id or 0)
+    session.flush()
+    return user

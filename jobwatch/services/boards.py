@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +14,9 @@ from jobwatch.config import get_settings
 from jobwatch.errors import BadInput
 from jobwatch.models import Board, Company, JobPosting
 from jobwatch.scrapers.boards import BoardRef, board_ref_from_url, parse_board_token
+
+#: The longest board token or URL accepted (the `board.key` column holds 600 characters).
+MAX_BOARD_TEXT = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,8 @@ def resolve_board_ref(text: str) -> BoardRef:
     text = text.strip()
     if not text:
         raise BadInput("enter a board token such as greenhouse:stripe, or a careers page URL")
+    if len(text) > MAX_BOARD_TEXT:
+        raise BadInput(f"that is too long for a board token or URL (at most {MAX_BOARD_TEXT} characters)")
     if re.match(r"^https?://", text, re.IGNORECASE):
         ref = board_ref_from_url(text)
         if ref is None:
@@ -120,8 +126,24 @@ def board_postings(*, session: Session, board_id: int, limit: int = 200) -> list
     )
 
 
+def remove_board(*, session: Session, key_or_id: str | int) -> Board | None:
+    """Stop watching a board and delete it with its postings, runs and the notifications about them.
+
+    Returns the removed board, or None when there is no such board.
+    """
+    board = get_board(session=session, key_or_id=key_or_id)
+    if board is None:
+        return None
+    session.delete(board)
+    session.flush()
+    return board
+
+
 def get_board(*, session: Session, key_or_id: str | int) -> Board | None:
-    """A board by its id or by its key (`greenhouse:stripe`), or None."""
+    """A board by its id, its key (`greenhouse:stripe`) or any spelling of it (`Greenhouse:Stripe`), or None."""
     if isinstance(key_or_id, int) or str(key_or_id).isdigit():
         return session.get(Board, int(key_or_id))
-    return session.exec(select(Board).where(Board.key == str(key_or_id).strip())).first()
+    text = str(key_or_id).strip()
+    with contextlib.suppress(BadInput):  # an odd key typed by hand can still name a stored board exactly
+        text = resolve_board_ref(text).key
+    return session.exec(select(Board).where(Board.key == text)).first()

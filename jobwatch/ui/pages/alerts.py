@@ -26,7 +26,14 @@ def _alert_card(alert: AlertRow) -> rx.Component:
                 rx.text(alert.summary, size="2", color_scheme="gray"),
                 rx.flex(
                     rx.badge(alert.frequency, variant="soft"),
-                    rx.text(alert.matches, " matches · since ", alert.created, size="1", color_scheme="gray"),
+                    rx.text(
+                        alert.matches,
+                        rx.cond(alert.matches == 1, " match", " matches"),
+                        " since ",
+                        alert.created,
+                        size="1",
+                        color_scheme="gray",
+                    ),
                     spacing="2",
                     align="center",
                 ),
