@@ -85,8 +85,9 @@ def parse_board_token(text: str) -> BoardRef:
     The source name is case-insensitive; surrounding blanks and a trailing `/` are ignored. Workday's
     tenant and data centre, the host-name tokens of Recruitee and Personio, and Greenhouse and Lever
     tokens (which those services only issue in lower case, and read case-insensitively) are lower-cased, so
-    `greenhouse:Stripe` and `greenhouse:stripe` are one board; other tokens keep their case. Raises `BadInput` with the accepted forms when the source is unknown or
-    the token is malformed (`greenhouse:`, `workday:acme/External`, `jsonld:ftp://...`).
+    `greenhouse:Stripe` and `greenhouse:stripe` are one board; other tokens keep their case. Raises
+    `BadInput` with the accepted forms when the source is unknown or the token is malformed (`greenhouse:`,
+    `workday:acme/External`, `jsonld:ftp://...`).
     """
     if not isinstance(text, str) or ":" not in text:
         raise BadInput(f"board {text!r} is not SOURCE:TOKEN; expected one of {_EXAMPLES}")
