@@ -21,12 +21,14 @@ from jobwatch.ui import routes
 from jobwatch.ui.pages.account import forgot_password_page, index_page, login_page, register_page
 from jobwatch.ui.pages.alerts import alerts_page, new_alert_page
 from jobwatch.ui.pages.boards import boards_page
+from jobwatch.ui.pages.emails import emails_page
 from jobwatch.ui.pages.inbox import inbox_page
 from jobwatch.ui.pages.jobs import jobs_page
 from jobwatch.ui.state.account import LoginState, RegisterState
 from jobwatch.ui.state.alerts import AlertBuilderState, AlertsState
 from jobwatch.ui.state.auth import AuthState
 from jobwatch.ui.state.boards import BoardsState
+from jobwatch.ui.state.emails import EmailsState
 from jobwatch.ui.state.inbox import InboxState
 from jobwatch.ui.state.jobs import JobsState
 
@@ -78,3 +80,4 @@ app.add_page(new_alert_page, route=routes.NEW_ALERT, title="New alert · jobwatc
 app.add_page(inbox_page, route=routes.INBOX, title="Inbox · jobwatch", on_load=InboxState.load)
 app.add_page(jobs_page, route=routes.JOBS, title="Jobs · jobwatch", on_load=JobsState.load)
 app.add_page(boards_page, route=routes.BOARDS, title="Boards · jobwatch", on_load=BoardsState.load)
+app.add_page(emails_page, route=routes.EMAILS, title="Emails · jobwatch", on_load=EmailsState.load)

@@ -11,6 +11,7 @@ NEW_ALERT = "/alerts/new"
 INBOX = "/inbox"
 JOBS = "/jobs"
 BOARDS = "/boards"
+EMAILS = "/emails"
 HEALTHZ = "/healthz"
 
 #: Where a signed-in user lands (after login, registration, or opening `/`).

@@ -57,6 +57,7 @@ def navbar() -> rx.Component:
                     nav_link("Inbox", routes.INBOX, unread_badge),
                     nav_link("Jobs", routes.JOBS),
                     nav_link("Boards", routes.BOARDS),
+                    nav_link("Emails", routes.EMAILS),
                     spacing="4",
                     wrap="wrap",
                     align="center",
