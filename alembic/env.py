@@ -17,8 +17,18 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
+# Full-text objects made with raw SQL by revision 7c1f3a9e5b2d (the SQLite FTS5 table and its shadow tables,
+# the PostgreSQL expression index): not expressible in the models, so autogenerate must not see them.
+_FULL_TEXT_NAMES = ("job_posting_fts", "ix_job_posting_search_tokens")
+
+
+def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    return not (type_ in ("table", "index") and name is not None and name.startswith(_FULL_TEXT_NAMES))
+
+
 def _configure(connection: object | None = None, url: str | None = None) -> None:
     context.configure(
+        include_name=_include_name,
         connection=connection,  # type: ignore[arg-type]
         url=url,
         target_metadata=target_metadata,

@@ -132,6 +132,9 @@ class JobPosting(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     is_baseline: bool = Field(default=False)
     matched_at: datetime | None = _ts()
+    #: The core's search document of the posting (`jobwatch.core.matching.search_document`): its tokens
+    #: and other matching terms as ASCII words, indexed by the database's full-text index for the preview.
+    search_tokens: str | None = Field(default=None)
 
 
 class ScrapeRun(SQLModel, table=True):

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from jobwatch.core.matching import prepare, search_document
 from jobwatch.core.postings import Location, Posting, Salary
 from jobwatch.models import Board, JobPosting, ScrapeRun, utcnow
 
@@ -29,7 +30,8 @@ class IngestResult:
 
 
 def posting_to_row_values(posting: Posting) -> dict[str, Any]:
-    """The `JobPosting` column values of a normalized posting (CONTRACT section 2 fields and the hash)."""
+    """The `JobPosting` column values of a normalized posting (CONTRACT section 2 fields, the hash, and the
+    search document that the preview's full-text index reads)."""
     data = posting.to_json()
     return {
         "source": posting.source,
@@ -49,6 +51,7 @@ def posting_to_row_values(posting: Posting) -> dict[str, Any]:
         "posted_at": posting.posted_at,
         "updated_at": posting.updated_at,
         "content_hash": posting.content_hash(),
+        "search_tokens": search_document(prepare(posting)),
     }
 
 

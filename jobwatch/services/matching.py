@@ -15,10 +15,10 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from jobwatch.core.filters import FilterError, parse_filters
-from jobwatch.core.matching import match_all
+from jobwatch.core.matching import prepare
 from jobwatch.db import session_scope
 from jobwatch.models import AlertMatch, JobAlert, JobPosting, Notification, UserJobInteraction, utcnow
+from jobwatch.services.alert_index import alert_engine
 from jobwatch.storage import posting_from_row
 
 BATCH = 500
@@ -64,22 +64,28 @@ def _match_batch(*, session: Session, now: datetime) -> MatchSummary:
     if not rows:
         return summary
     candidates = [r for r in rows if not r.is_baseline and r.closed_at is None]
-    alerts = list(session.exec(select(JobAlert).where(col(JobAlert.is_active).is_(True))).all())
-    compiled = []
-    by_id: dict[str, JobAlert] = {}
-    for alert in alerts:
-        try:
-            compiled.append((str(alert.id), parse_filters(alert.filters)))
-        except FilterError:
-            continue  # stored filters are validated on save; a row edited by hand must not stop matching
-        by_id[str(alert.id)] = alert
-    row_by_id = {str(r.id): r for r in candidates}
-    pairs = match_all((posting_from_row(r) for r in candidates), compiled, now=now) if compiled else []
+    # The compiled index of active alerts lives across batches and passes; it is refreshed here, so alerts
+    # that the web app created, changed, paused or deleted since the last batch are taken as they are now.
+    index = alert_engine(session).index
+    pairs: list[tuple[int, JobPosting]] = []
+    for row in candidates:
+        prepared = prepare(posting_from_row(row), document=row.search_tokens)
+        pairs.extend((int(alert_key), row) for alert_key in index.match(prepared, now=now))
+    by_id: dict[int, JobAlert] = {}
+    if pairs:
+        matched_ids = {alert_id for alert_id, _ in pairs}
+        by_id = {
+            alert.id: alert
+            for alert in session.exec(
+                select(JobAlert).where(col(JobAlert.id).in_(matched_ids), col(JobAlert.is_active).is_(True))
+            ).all()
+            if alert.id is not None
+        }
 
     hits: dict[tuple[int, int], list[JobAlert]] = defaultdict(list)
-    for alert_key, posting_key in pairs:
-        alert, row = by_id[alert_key], row_by_id[posting_key]
-        if row.first_seen_at < alert.created_at:
+    for alert_id, row in pairs:
+        alert = by_id.get(alert_id)
+        if alert is None or row.first_seen_at < alert.created_at:
             continue
         assert row.id is not None
         hits[(alert.user_id, row.id)].append(alert)

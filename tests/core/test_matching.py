@@ -11,7 +11,20 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from jobwatch.core.filters import AlertFilters, FilterError, parse_filters
-from jobwatch.core.matching import AlertIndex, compile_alert, match_all, matches, prepare
+from jobwatch.core.matching import (
+    AlertIndex,
+    PreparedPosting,
+    SearchPlan,
+    TermStatistics,
+    compile_alert,
+    document_tokens,
+    match_all,
+    matches,
+    posting_terms,
+    prepare,
+    search_document,
+    search_plan,
+)
 from jobwatch.core.postings import Location, Posting, Salary
 from jobwatch.core.text import fold, tokenize
 
@@ -413,18 +426,101 @@ def test_index_files_alerts_under_a_required_key() -> None:
         compile_alert("keyword", parse_filters({"keywords": ["intern"]})),
         compile_alert("department", parse_filters({"departments": ["sales"]})),
         compile_alert("location", parse_filters({"locations": ["berlin"]})),
+        compile_alert("remote", parse_filters({"locations": ["remote"]})),
     ]
     index = AlertIndex(alerts)
     unrelated = prepare(make_posting("Chef", description="Cooking"))
-    assert [alert.alert_id for alert in index.candidates(unrelated)] == ["location"]
-    related = prepare(make_posting("Data Engineer", description="Interns welcome", company="ACME", department="Sales"))
+    assert index.candidates(unrelated) == []
+    related = prepare(
+        make_posting(
+            "Data Engineer",
+            description="Interns welcome; Python",
+            company="ACME",
+            department="Sales",
+            locations=[Location(raw="Berlin, Germany")],
+            workplace="remote",
+        )
+    )
     assert [alert.alert_id for alert in index.candidates(related)] == [
         "company",
         "title",
         "keyword",
         "department",
         "location",
+        "remote",
     ]
+
+
+def test_index_files_each_alert_under_its_rarest_group() -> None:
+    berlin = [Location(raw="Berlin")]
+    sample = [prepare(make_posting("Python Engineer", id=str(n), locations=berlin)) for n in range(50)]
+    sample.append(prepare(make_posting("Go Engineer", id="go", locations=[Location(raw="Paris")])))
+    alert = compile_alert("a", parse_filters({"keywords": ["python"], "locations": ["Paris"]}))
+    index = AlertIndex([alert], stats=TermStatistics(sample))
+    # "python" is in every sampled posting, "Paris" in one: the alert is filed under Paris, then python.
+    assert set(index._tables["l"]) | set(index._tables["r"]) >= {"paris"}
+    assert not index._tables["t"] and not index._tables["d"]
+    assert index.candidates(prepare(make_posting("Python Engineer", locations=berlin))) == []
+    assert index.candidates(prepare(make_posting("Chef", locations=[Location(raw="Paris, France")]))) == []
+    paris = make_posting("Python Engineer", locations=[Location(raw="Paris, France")])
+    assert index.candidates(prepare(paris)) == [alert]
+
+
+def test_index_follows_added_and_removed_alerts() -> None:
+    index = AlertIndex()
+    python = compile_alert("p", parse_filters({"keywords": ["python"]}))
+    index.add(python)
+    index.add(compile_alert("p", parse_filters({"companies": ["acme"]})))
+    index.add(compile_alert("r", parse_filters({"keywords": ["rust"]})))
+    posting = prepare(make_posting("Python and Rust", company="Acme"))
+    assert index.match(posting, now=NOW) == ["p", "r"]
+    assert index.remove("p") == 2
+    assert index.remove("p") == 0
+    assert len(index) == 1
+    assert index.match(posting, now=NOW) == ["r"]
+    index.add(python)
+    assert index.match(posting, now=NOW) == ["r", "p"]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"keywords": ["python", "data engineer"], "exclude_keywords": ["intern", "team lead"]},
+        {"title_keywords": ['"C++"'], "is_remote": False},
+        {"locations": ["New York", "remote", "DE"], "is_remote": True},
+        {"companies": ["Acme Corp"], "departments": ["R&D"], "employment_types": ["full_time"]},
+    ],
+)
+def test_search_plan_is_sound_on_examples(filters: dict[str, Any]) -> None:
+    alert = compile_alert("a", parse_filters(filters))
+    plan = search_plan(alert)
+    assert plan.groups
+    posting = make_posting(
+        "Senior Data Engineers (C++)",
+        description="Python at Acme.",
+        company="Acme Corp",
+        department="R&D",
+        employment_type="full_time",
+        workplace="remote",
+        locations=[Location(raw="New York, NY", city="New York", region="NY", country="US")],
+    )
+    prepared = prepare(posting)
+    if matches(prepared, alert, now=NOW):
+        assert _plan_holds(plan, prepared)
+
+
+def _query_holds(query: Any, terms: dict[str, Any]) -> bool:
+    if isinstance(query[1], str):
+        return query[1] in terms.get(query[0], ())
+    results = [_query_holds(child, terms) for child in query[1]]
+    return all(results) if query[0] == "and" else any(results)
+
+
+def _plan_holds(plan: SearchPlan, posting: PreparedPosting) -> bool:
+    terms = posting_terms(posting)
+    if any(value in terms.get(field, ()) for field, value in plan.excluded):
+        return False
+    return all(_query_holds(group, terms) for group in plan.groups)
 
 
 # --- A brute-force reference of CONTRACT section 3, and the engine compared with it -----------------------
@@ -628,3 +724,37 @@ def test_match_all_agrees_with_reference(data: st.DataObject) -> None:
 def test_unvalidated_keyword_without_tokens_is_refused_not_dropped() -> None:
     with pytest.raises(ValueError, match="no letters or digits"):
         compile_alert("a", AlertFilters(keywords=("--",)))
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(postings(), alert_filters())
+def test_search_plan_holds_whenever_the_alert_matches(posting: Posting, filters: dict[str, Any]) -> None:
+    # The plan prunes for the alert index and for the preview's full-text query: it must never refuse a match.
+    prepared = prepare(posting)
+    alert = compile_alert("a", parse_filters(filters))
+    if matches(prepared, alert, now=NOW):
+        assert _plan_holds(search_plan(alert), prepared)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(postings(), alert_filters())
+def test_posting_prepared_from_its_document_matches_alike(posting: Posting, filters: dict[str, Any]) -> None:
+    prepared = prepare(posting)
+    document = search_document(prepared)
+    assert document.isascii() and all(word.isalnum() and word[0].isalpha() for word in document.split())
+    again = prepare(posting, document=document)
+    assert again.title.tokens == prepared.title.tokens
+    assert again.description.tokens == prepared.description.tokens
+    alert = compile_alert("a", parse_filters(filters))
+    assert matches(again, alert, now=NOW) == matches(prepared, alert, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["C++ / C# / .NET developer", "Zürich xylophone ø 東京エンジニア", "x" * 250 + " after", "box xx xp x+ .x"],
+)
+def test_document_round_trips_tokens(text: str) -> None:
+    prepared = prepare(make_posting(text, description=text))
+    title, description = document_tokens(search_document(prepared))
+    expected = [token if len(token) <= 200 else "\x00" for token in tokenize(text)]
+    assert title == expected and description == expected
