@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -192,10 +193,19 @@ def ensure_bun(*, quiet: bool = False) -> Path:
     return target
 
 
-def main() -> int:
-    """`python -m jobwatch.reflexenv`: make sure bun is installed; print its path to stdout."""
+def main(argv: list[str] | None = None) -> int:
+    """`python -m jobwatch.reflexenv [--export]`: make sure bun is installed; print its path to stdout.
+
+    With `--export`, print `export NAME=VALUE` lines of `reflex_env()` instead, for a developer's shell:
+    `eval "$(python -m jobwatch.reflexenv --export)"` before `reflex run`.
+    """
+    args = sys.argv[1:] if argv is None else argv
     try:
         path = ensure_bun()
+        if "--export" in args:
+            for name, value in sorted(reflex_env().items()):
+                print(f"export {name}={shlex.quote(value)}")
+            return 0
     except (BunUnavailable, ConfigError) as exc:
         print(f"jobwatch: {exc}", file=sys.stderr)
         return 1
