@@ -194,13 +194,13 @@ def boards_check(
     from jobwatch.config import get_settings
     from jobwatch.models import utcnow
     from jobwatch.scrapers.base import ScrapeError
-    from jobwatch.scrapers.http import make_client
     from jobwatch.scrapers.registry import get_adapter
     from jobwatch.services.boards import resolve_board_ref
+    from jobwatch.services.ingest import client_for_board
 
     ref = resolve_board_ref(board)
     api_url = get_settings().api_url(ref.source) if ref.source != "jsonld" else ref.token
-    with make_client() as client:
+    with client_for_board(ref) as client:
         try:
             result = get_adapter(ref.source).fetch(client, ref, api_url=api_url, fetched_at=utcnow())
         except ScrapeError as exc:

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
 
     `<SOURCE>_API_URL` values are templates: `{token}`, `{tenant}`, `{dc}` and `{site}` take the board
     token's parts, so the whole stack can run against a loopback server replaying recorded responses.
+    Those configured URLs are trusted; career page URLs that users type (`jsonld:URL` boards, pages read
+    by board discovery) are held to public addresses, except on the hosts of `JSONLD_TRUSTED_HOSTS`.
     """
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
@@ -39,6 +41,16 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     resend_api_key: str | None = None
     resend_api_url: str | None = None
+    #: Resend's webhook signing secret (`whsec_...`); unset: the `/webhooks/resend` route refuses every call.
+    resend_webhook_secret: str | None = None
+    #: Resend API calls per second allowed to all worker processes together (Resend's default: 2).
+    resend_rate_per_second: float = Field(default=2.0, gt=0, le=1000)
+    #: Emails per Resend batch call (Resend's maximum: 100).
+    resend_batch_size: int = Field(default=100, ge=1, le=100)
+    #: Seconds before one Resend call is given up as timed out (and retried with the same idempotency key).
+    resend_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    #: Digests go only to addresses whose owner confirmed them (`User.email_verified_at`).
+    require_verified_email: bool = True
     email_from: str = "jobwatch <jobwatch@localhost>"
     app_url: str = "http://localhost:8000"
     secret_key: str | None = None
@@ -52,6 +64,11 @@ class Settings(BaseSettings):
     workable_api_url: str = "https://apply.workable.com"
     recruitee_api_url: str = "https://{token}.recruitee.com"
     personio_api_url: str = "https://{token}.jobs.personio.de"
+    #: Comma-separated `host[:port]` list (`127.0.0.1:8123, careers.intranet.example`, `[::1]:9000`) of
+    #: career page hosts exempt from the public-address guard of user-supplied URLs (loopback test servers,
+    #: an operator's own internal page); a host without a port is trusted on every port. Size and time
+    #: limits still apply. Empty (the default): every user-supplied URL must be on a public address.
+    jsonld_trusted_hosts: str = ""
 
     #: Minutes between two scrapes of one board, unless the board sets its own.
     default_scrape_interval_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)

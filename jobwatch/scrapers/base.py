@@ -19,8 +19,11 @@ Errors of this package::
             +-- UpstreamError           HTTP 5xx outlasting the retries, other refusals (401, 403, ...),
             |                           network errors and timeouts
             +-- UnexpectedContent       a 2xx whose body is not the expected document: HTML where JSON
-                                        was expected (a "Just a moment..." bot check), malformed JSON, or
-                                        JSON of the wrong shape
+            |                           was expected (a "Just a moment..." bot check), malformed JSON, or
+            |                           JSON of the wrong shape; a body over the size limit
+            +-- UnsafeURL               a user-supplied URL refused before anything was sent to it: not
+                                        http(s), or a host that is (or resolves to, or redirects to) a
+                                        loopback, private, link-local ... address (`scrapers/guard.py`)
 
 A `ScrapeError` carries the URL (and HTTP status when there was one) so a run record can say why.
 """
@@ -84,6 +87,11 @@ class UpstreamError(ScrapeError):
 
 class UnexpectedContent(ScrapeError):
     """A successful response whose body is not the document expected (HTML, malformed JSON, wrong shape)."""
+
+
+class UnsafeURL(ScrapeError):
+    """A user-supplied URL that jobwatch refuses to fetch; `str(err)` says why
+    ("refused: 127.0.0.1 is a loopback address"). Raised by `jobwatch.scrapers.guard` before connecting."""
 
 
 @dataclass(slots=True)

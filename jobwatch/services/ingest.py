@@ -21,7 +21,9 @@ from jobwatch.config import get_settings
 from jobwatch.db import session_scope
 from jobwatch.models import Board, Company, ScrapeRun, utcnow
 from jobwatch.scrapers.base import ScrapeError
-from jobwatch.scrapers.boards import parse_board_token
+from jobwatch.scrapers.boards import BoardRef, parse_board_token
+from jobwatch.scrapers.discovery import robots_allows
+from jobwatch.scrapers.guard import make_guarded_client
 from jobwatch.scrapers.http import make_client
 from jobwatch.scrapers.registry import get_adapter
 from jobwatch.storage import ingest_postings, start_run
@@ -60,6 +62,11 @@ def scrape_board(
 ) -> RunSummary:
     """Scrape one board and store the result; returns the run's summary. Never raises for a board's errors.
 
+    `client` replaces the HTTP client (tests). Without one, boards of API sources use `make_client()`
+    (their `<SOURCE>_API_URL`s are configured, so trusted), and `jsonld` boards, whose URL a user typed, a
+    guarded client (`make_guarded_client`: public addresses only, size and time limits; hosts in
+    `JSONLD_TRUSTED_HOSTS` exempt from the address checks). A `jsonld` page is read only when its site's
+    robots.txt allows it; a refused URL, a disallowing or unreadable robots.txt fails the run.
     Raises `LookupError` if `board_id` does not exist.
     """
     settings = get_settings()
@@ -72,10 +79,12 @@ def scrape_board(
     ref = parse_board_token(board_key)
     adapter = get_adapter(ref.source)
     own_client = client is None
-    http = client or make_client()
+    http = client or client_for_board(ref)
     fetched_at = now()
     try:
         api_url = settings.api_url(ref.source) if ref.source != "jsonld" else ref.token
+        if ref.source == "jsonld" and not robots_allows(http, ref.token):
+            raise ScrapeError(f"the robots.txt of {ref.token} disallows reading it", url=ref.token)
         result = adapter.fetch(http, ref, api_url=api_url, fetched_at=fetched_at)
     except ScrapeError as exc:
         return _finish_failed(run_id, board_id, str(exc), engine=engine, now=now())
@@ -121,6 +130,15 @@ def scrape_board(
             error=run.error,
             new_posting_ids=tuple(counts.new_ids),
         )
+
+
+def client_for_board(ref: BoardRef) -> httpx.Client:
+    """The HTTP client for reading `ref`: plain for API sources (their configured `<SOURCE>_API_URL`s are
+    trusted), guarded for `jsonld` boards, whose URL a user typed (public addresses only, size and time
+    limits; hosts in `JSONLD_TRUSTED_HOSTS` exempt from the address checks). The caller closes it."""
+    if ref.source == "jsonld":
+        return make_guarded_client(trusted_hosts=get_settings().jsonld_trusted_hosts)
+    return make_client()
 
 
 def _finish_failed(run_id: int, board_id: int, error: str, *, engine: Engine | None, now: datetime) -> RunSummary:
