@@ -167,7 +167,11 @@ def boards_remove(
 
 @boards_app.command("list")
 def boards_list() -> None:
-    """List watched boards with their last run and open postings."""
+    """List watched boards with their health, last run and open postings.
+
+    Health: unchecked (never scraped), healthy, failing, missing (the source answered 404) or blocked (robots.txt
+    or the address guard refused the page).
+    """
     from jobwatch.db import session_scope
     from jobwatch.services.boards import list_boards
 
@@ -178,6 +182,7 @@ def boards_list() -> None:
                     "id": b.id,
                     "board": b.key,
                     "company": b.company,
+                    "health": b.health,
                     "last_run_status": b.last_run_status,
                     "last_run_at": b.last_run_at.isoformat() if b.last_run_at else None,
                     "open_postings": b.open_postings,
@@ -190,23 +195,27 @@ def boards_list() -> None:
 def boards_check(
     board: Annotated[str, typer.Argument(help="A board token or careers URL.")],
 ) -> None:
-    """Fetch a board once without storing anything; print how many postings it lists."""
-    from jobwatch.config import get_settings
-    from jobwatch.models import utcnow
-    from jobwatch.scrapers.base import ScrapeError
-    from jobwatch.scrapers.registry import get_adapter
-    from jobwatch.services.boards import resolve_board_ref
-    from jobwatch.services.ingest import client_for_board
+    """Fetch a board once without storing anything; print its health and how many postings it lists.
+
+    Health: healthy, failing, missing (the source answered 404) or blocked (robots.txt or the address guard
+    refused the page). Exit code 1 unless healthy.
+    """
+    from jobwatch.services.boards import check_board, resolve_board_ref
 
     ref = resolve_board_ref(board)
-    api_url = get_settings().api_url(ref.source) if ref.source != "jsonld" else ref.token
-    with client_for_board(ref) as client:
-        try:
-            result = get_adapter(ref.source).fetch(client, ref, api_url=api_url, fetched_at=utcnow())
-        except ScrapeError as exc:
-            _err(f"{ref.key}: {exc}")
-            raise typer.Exit(1) from exc
-    _out({"board": ref.key, "postings": len(result.postings), "complete": result.complete})
+    result = check_board(ref)
+    _out(
+        {
+            "board": result.board,
+            "health": result.health,
+            "postings": result.postings,
+            "complete": result.complete,
+            "error": result.error,
+        }
+    )
+    if result.health != "healthy":
+        _err(f"{ref.key}: {result.health}: {result.error}")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -214,14 +223,21 @@ def scrape(
     board: Annotated[str | None, typer.Argument(help="One board (token or id); default: every due board.")] = None,
     all_boards: Annotated[bool, typer.Option("--all", help="Every active board, due or not.")] = False,
 ) -> None:
-    """Scrape one board, or every due board, now (in this process), then match new postings."""
+    """Scrape one board, or every due board, now (in this process), then match new postings.
+
+    Boards are scraped SCRAPE_WORKERS at a time, with at most SCRAPE_PER_HOST_LIMIT requests in flight per host;
+    one JSON line per board as it finishes.
+    """
+    import threading
+
     from sqlmodel import col, select
 
     from jobwatch.db import session_scope
     from jobwatch.models import Board, utcnow
-    from jobwatch.services.boards import get_board
-    from jobwatch.services.ingest import claim_due_boards, scrape_board
+    from jobwatch.services.boards import board_health, get_board
+    from jobwatch.services.ingest import RunSummary, claim_due_boards
     from jobwatch.services.matching import match_new_postings
+    from jobwatch.services.scrape_many import scrape_boards
 
     with session_scope() as session:
         if board is not None:
@@ -233,22 +249,25 @@ def scrape(
             ids = [i for i in session.exec(select(Board.id).where(col(Board.is_active).is_(True))).all() if i]
         else:
             ids = claim_due_boards(session=session, now=utcnow())
-    failed = 0
-    for board_id in ids:
-        summary = scrape_board(board_id)
-        failed += summary.status == "failed"
-        _out(
-            {
-                "board": summary.board_key,
-                "status": summary.status,
-                "new": summary.new,
-                "updated": summary.updated,
-                "closed": summary.closed,
-                "reopened": summary.reopened,
-                "unchanged": summary.unchanged,
-                "error": summary.error,
-            }
-        )
+    printing = threading.Lock()
+
+    def report(summary: RunSummary) -> None:
+        with printing:  # called from the scrape threads: one whole line at a time
+            _out(
+                {
+                    "board": summary.board_key,
+                    "status": summary.status,
+                    "health": board_health(last_run_status=summary.status, last_error=summary.error),
+                    "new": summary.new,
+                    "updated": summary.updated,
+                    "closed": summary.closed,
+                    "reopened": summary.reopened,
+                    "unchanged": summary.unchanged,
+                    "error": summary.error,
+                }
+            )
+
+    failed = scrape_boards(ids, on_done=report).failed if ids else 0
     matched = match_new_postings()
     _err(f"scraped {len(ids)} board(s), {failed} failed; {matched.notifications} new notification(s)")
     if failed:
@@ -324,6 +343,40 @@ def users_set_password(
         user = set_password(session=session, email=email, password=secret)
         _out({"id": user.id, "email": user.email})
     _err(f"password changed for {user.email}; their sessions were ended")
+
+
+@users_app.command("admin")
+def users_admin(
+    email: Annotated[str, typer.Argument()],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Take the operator role away instead.")] = False,
+) -> None:
+    """Give a user the operator (admin) role, or take it away with --revoke."""
+    from jobwatch.db import session_scope
+    from jobwatch.services.accounts import set_admin
+
+    with session_scope() as session:
+        user = set_admin(session=session, email=email, is_admin=not revoke)
+        _out({"id": user.id, "email": user.email, "is_admin": user.is_admin})
+    _err(f"{user.email} is {'now' if user.is_admin else 'no longer'} an admin")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every account, one JSON object a line: id, email, is_admin, email_verified, created_at."""
+    from jobwatch.db import session_scope
+    from jobwatch.services.accounts import list_users
+
+    with session_scope() as session:
+        for user in list_users(session=session):
+            _out(
+                {
+                    "id": user.id,
+                    "email": user.email,
+                    "is_admin": user.is_admin,
+                    "email_verified": user.email_verified,
+                    "created_at": user.created_at.isoformat(),
+                }
+            )
 
 
 @postings_app.command("list")

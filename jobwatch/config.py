@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     #: limits still apply. Empty (the default): every user-supplied URL must be on a public address.
     jsonld_trusted_hosts: str = ""
 
+    #: Boards one user may add to the shared watch list per 24 hours (admins and operators are not limited).
+    boards_per_user_per_day: int = Field(default=20, ge=0, le=10_000)
+    #: The User-Agent of every request to a job board or career page: say who is asking and how to reach them.
+    scraper_user_agent: str = Field(default="jobwatch/0.1 (+https://github.com/jobwatch/jobwatch)", min_length=1)
+    #: Requests in flight at once to one host (`host:port`) when many boards are scraped together.
+    scrape_per_host_limit: int = Field(default=4, ge=1, le=64)
+    #: Boards scraped at once by `jobwatch scrape --all` (and the scrape benchmark).
+    scrape_workers: int = Field(default=32, ge=1, le=256)
     #: Minutes between two scrapes of one board, unless the board sets its own.
     default_scrape_interval_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
     #: How many postings one digest lists per alert before "and N more".

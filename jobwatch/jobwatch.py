@@ -18,19 +18,34 @@ from starlette.routing import Route
 from jobwatch.httproutes import ROUTES as MAIL_ROUTES
 from jobwatch.services.health import health
 from jobwatch.ui import routes
-from jobwatch.ui.pages.account import forgot_password_page, index_page, login_page, register_page
+from jobwatch.ui.pages.account import (
+    forgot_password_page,
+    index_page,
+    login_page,
+    register_page,
+    reset_password_page,
+    verify_email_page,
+)
 from jobwatch.ui.pages.alerts import alerts_page, new_alert_page
 from jobwatch.ui.pages.boards import boards_page
 from jobwatch.ui.pages.emails import emails_page
 from jobwatch.ui.pages.inbox import inbox_page
 from jobwatch.ui.pages.jobs import jobs_page
-from jobwatch.ui.state.account import LoginState, RegisterState
+from jobwatch.ui.pages.settings import settings_page
+from jobwatch.ui.state.account import (
+    ForgotPasswordState,
+    LoginState,
+    RegisterState,
+    ResetPasswordState,
+    VerifyEmailState,
+)
 from jobwatch.ui.state.alerts import AlertBuilderState, AlertsState
 from jobwatch.ui.state.auth import AuthState
 from jobwatch.ui.state.boards import BoardsState
 from jobwatch.ui.state.emails import EmailsState
 from jobwatch.ui.state.inbox import InboxState
 from jobwatch.ui.state.jobs import JobsState
+from jobwatch.ui.state.settings import SettingsState
 
 
 async def healthz(_request: Request) -> JSONResponse:
@@ -74,10 +89,25 @@ app = rx.App(
 app.add_page(index_page, route=routes.INDEX, title="jobwatch", on_load=AuthState.route_home)
 app.add_page(login_page, route=routes.LOGIN, title="Log in · jobwatch", on_load=LoginState.load)
 app.add_page(register_page, route=routes.REGISTER, title="Create account · jobwatch", on_load=RegisterState.load)
-app.add_page(forgot_password_page, route=routes.FORGOT_PASSWORD, title="Forgot password · jobwatch")
+app.add_page(
+    forgot_password_page,
+    route=routes.FORGOT_PASSWORD,
+    title="Forgot password · jobwatch",
+    on_load=ForgotPasswordState.load,
+)
+app.add_page(
+    reset_password_page,
+    route=routes.RESET_PASSWORD,
+    title="Set a new password · jobwatch",
+    on_load=ResetPasswordState.load,
+)
+app.add_page(
+    verify_email_page, route=routes.VERIFY_EMAIL, title="Confirm your email · jobwatch", on_load=VerifyEmailState.load
+)
 app.add_page(alerts_page, route=routes.ALERTS, title="Alerts · jobwatch", on_load=AlertsState.load)
 app.add_page(new_alert_page, route=routes.NEW_ALERT, title="New alert · jobwatch", on_load=AlertBuilderState.load)
 app.add_page(inbox_page, route=routes.INBOX, title="Inbox · jobwatch", on_load=InboxState.load)
 app.add_page(jobs_page, route=routes.JOBS, title="Jobs · jobwatch", on_load=JobsState.load)
 app.add_page(boards_page, route=routes.BOARDS, title="Boards · jobwatch", on_load=BoardsState.load)
 app.add_page(emails_page, route=routes.EMAILS, title="Emails · jobwatch", on_load=EmailsState.load)
+app.add_page(settings_page, route=routes.SETTINGS, title="Settings · jobwatch", on_load=SettingsState.load)

@@ -91,6 +91,9 @@ class Board(SQLModel, table=True):
     baseline_at: datetime | None = _ts()
     consecutive_failures: int = Field(default=0)
     created_at: datetime = _ts(nullable=False, default_now=True)
+    #: Who asked to watch the board (null: an operator from the command line, or a deleted account); with
+    #: `created_at` it counts against that user's daily limit (`BOARDS_PER_USER_PER_DAY`).
+    added_by_user_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL", index=True)
 
 
 class JobPosting(SQLModel, table=True):
@@ -135,6 +138,9 @@ class JobPosting(SQLModel, table=True):
     #: The core's search document of the posting (`jobwatch.core.matching.search_document`): its tokens
     #: and other matching terms as ASCII words, indexed by the database's full-text index for the preview.
     search_tokens: str | None = Field(default=None)
+    #: The closed posting this one reposts: a new external id with the same company, title and locations
+    #: within 30 days of the old one's close (`storage.ingest_postings`). A repost is never announced.
+    repost_of_id: int | None = Field(default=None, foreign_key="job_posting.id", ondelete="SET NULL", index=True)
 
 
 class ScrapeRun(SQLModel, table=True):
@@ -180,6 +186,8 @@ class User(SQLModel, table=True):
     notifications_paused_until: datetime | None = _ts()
     email_suppressed_at: datetime | None = _ts()
     created_at: datetime = _ts(nullable=False, default_now=True)
+    #: Why `email_suppressed_at` is set: the mail service's bounce or complaint message (shown to the user).
+    email_suppression_reason: str | None = Field(default=None, max_length=500)
 
 
 class UserSession(SQLModel, table=True):
@@ -197,7 +205,11 @@ class UserSession(SQLModel, table=True):
 
 
 class AuthToken(SQLModel, table=True):
-    """A single-use token for email verification or password reset; only its SHA-256 is stored."""
+    """A single-use token for email verification or password reset; only its SHA-256 is stored.
+
+    `email` is the address the token was mailed to: verifying proves that address (for an email change, the
+    new one), so a token never confirms an address it was not sent to.
+    """
 
     __tablename__ = "auth_token"
 
@@ -208,6 +220,7 @@ class AuthToken(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False, default_now=True)
     expires_at: datetime = _ts(nullable=False)
     used_at: datetime | None = _ts()
+    email: str | None = Field(default=None, max_length=320)
 
 
 class JobAlert(SQLModel, table=True):
@@ -312,6 +325,8 @@ class Digest(SQLModel, table=True):
     error: str | None = Field(default=None)
     created_at: datetime = _ts(nullable=False, default_now=True)
     sent_at: datetime | None = _ts()
+    #: The batch call that carries this digest (`MailBatch`); set once, before the first attempt.
+    batch_id: int | None = Field(default=None, foreign_key="mail_batch.id", ondelete="SET NULL", index=True)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -330,6 +345,79 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False, default_now=True, index=True)
 
 
+# --- throttling ----------------------------------------------------------------------------------------
+
+
+class ThrottleHit(SQLModel, table=True):
+    """One counted attempt under a throttle rule (`jobwatch.services.throttle`), used when `REDIS_URL` is unset.
+
+    `rule` names the limit (`login-account`, `login-address`, ...); `key_hash` is an HMAC-SHA256 of what the
+    rule counts per (an email, a client address), so the table holds no addresses. Rows older than the
+    rule's window no longer count and are deleted as new hits arrive.
+    """
+
+    __tablename__ = "throttle_hit"
+    __table_args__ = (sa.Index("ix_throttle_hit_rule_key_created", "rule", "key_hash", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule: str = Field(max_length=40)
+    key_hash: str = Field(max_length=64)
+    created_at: datetime = _ts(nullable=False, default_now=True, index=True)
+
+
+# --- mail delivery -------------------------------------------------------------------------------------
+
+
+class MailBatch(SQLModel, table=True):
+    """One batch call to the mail service: its members (`Digest.batch_id`, in digest id order) are stored first.
+
+    `idempotency_key` is fixed at creation (`jobwatch-batch-<id>-<random>`), so every attempt, even after a
+    crash, carries the same key with the same payload. `status` is `pending`, `sent` (a 2xx answer; each
+    member digest then says whether it was accepted) or `failed` (refused as a whole, or abandoned).
+    `in_doubt_since` is set when an attempt may have reached the service without an answer (a timeout, a 5xx,
+    a crash): past the service's idempotency window such a batch is not sent again (see `services.digests`).
+    """
+
+    __tablename__ = "mail_batch"
+    __table_args__ = (sa.Index("ix_mail_batch_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=100, unique=True)
+    from_email: str = Field(max_length=320)
+    status: str = Field(default="pending", max_length=10)
+    size: int = Field(default=0)
+    attempts: int = Field(default=0)
+    created_at: datetime = _ts(nullable=False, default_now=True)
+    last_attempt_at: datetime | None = _ts()
+    next_attempt_at: datetime | None = _ts()
+    in_doubt_since: datetime | None = _ts()
+    sent_at: datetime | None = _ts()
+    error: str | None = Field(default=None)
+
+
+class MailEvent(SQLModel, table=True):
+    """A mail service webhook event that was acted on (bounce, complaint), once per event id (`svix-id`)."""
+
+    __tablename__ = "mail_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=200, unique=True)
+    type: str = Field(max_length=40, index=True)
+    to_email: str | None = Field(default=None, max_length=320, index=True)
+    provider_message_id: str | None = Field(default=None, max_length=200)
+    detail: str | None = Field(default=None)
+    received_at: datetime = _ts(nullable=False, default_now=True, index=True)
+
+
+class RateLimitSlot(SQLModel, table=True):
+    """The next free moment (Unix seconds) of one shared pace, when `REDIS_URL` is unset (`services.ratelimit`)."""
+
+    __tablename__ = "rate_limit_slot"
+
+    key: str = Field(max_length=100, primary_key=True)
+    next_at: float = Field(default=0.0)
+
+
 ALL_TABLES = (
     Company,
     Board,
@@ -344,4 +432,8 @@ ALL_TABLES = (
     UserJobInteraction,
     Digest,
     OutboxMessage,
+    MailBatch,
+    MailEvent,
+    RateLimitSlot,
+    ThrottleHit,
 )

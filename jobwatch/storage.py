@@ -7,25 +7,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from jobwatch.core.matching import prepare, search_document
 from jobwatch.core.postings import Location, Posting, Salary
+from jobwatch.core.text import tokenize
 from jobwatch.models import Board, JobPosting, ScrapeRun, utcnow
+
+#: How long after a posting closed a new posting with the same company, title and locations still counts as
+#: its repost (and is not announced as new).
+REPOST_WINDOW = timedelta(days=30)
 
 
 @dataclass(slots=True)
 class IngestResult:
-    """Counts of one ingest: postings new, updated (content changed), unchanged, reopened and closed."""
+    """Counts of one ingest: postings new, updated (content changed), unchanged, reopened and closed.
+
+    `reposts` counts the new postings linked to an earlier, closed one (they are in `new` too, but never
+    announced); `new_ids` are the ids of all new rows, reposts included.
+    """
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     reopened: int = 0
     closed: int = 0
+    reposts: int = 0
     new_ids: list[int] = field(default_factory=list)
 
 
@@ -92,7 +102,13 @@ def ingest_postings(
     A posting is closed only when a complete, successful scrape no longer lists it (field case B03); a
     closed posting that is listed again is reopened. Postings seen by the board's first complete scrape are
     marked baseline and never announced. A repeated external id in `postings` is stored once (the first).
-    Flushes but does not commit.
+
+    Reposts: a new posting whose company (any board of the same `Company`, this board included), title and
+    locations equal, folded (`repost_key`), those of a posting that closed at most `REPOST_WINDOW` (30 days)
+    before `now`, or that this complete scrape closes, is linked to it (`repost_of_id`, the most recently
+    closed one) and gets `matched_at = now`, so that matching (`services.matching`, which only reads rows
+    with `matched_at` null) never announces it. Each closed posting is reposted once: while its repost is
+    open, another posting with the same key is a second opening, not a repost. Flushes but does not commit.
     """
     now = now or utcnow()
     board_id = board.id
@@ -143,8 +159,64 @@ def ingest_postings(
             board.baseline_at = now
             session.add(board)
     session.flush()
+    if fresh:
+        result.reposts = _link_reposts(session=session, board=board, fresh=fresh, now=now)
     result.new_ids = [row.id for row in fresh if row.id is not None]
     return result
+
+
+def repost_key(*, title: str, locations: list[dict[str, Any]]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """What makes two postings of one company the same job: the title's tokens (folded, so case, accents,
+    punctuation and spacing do not count) and the set of the locations' `raw` texts, each folded to tokens.
+
+    `locations` are CONTRACT section 2 location objects (the `JobPosting.locations` JSON).
+    """
+    places = frozenset(" ".join(tokenize(str(loc.get("raw") or ""))) for loc in locations)
+    return tuple(tokenize(title)), places
+
+
+def _link_reposts(*, session: Session, board: Board, fresh: list[JobPosting], now: datetime) -> int:
+    """Link each of the `fresh` (just stored, flushed) rows that reposts a closed posting; returns how many."""
+    board_ids = [board.id]
+    if board.company_id is not None:
+        board_ids = list(session.exec(select(Board.id).where(Board.company_id == board.company_id)).all())
+    # The postings closed within the window (including those this scrape just closed, `closed_at == now`).
+    closed = session.exec(
+        select(JobPosting)
+        .where(
+            col(JobPosting.board_id).in_(board_ids),
+            col(JobPosting.closed_at).is_not(None),
+            col(JobPosting.closed_at) >= now - REPOST_WINDOW,
+        )
+        .order_by(col(JobPosting.closed_at).desc(), col(JobPosting.id).desc())
+    ).all()
+    if not closed:
+        return 0
+    # A closed posting already reposted by a row that is still open is taken: a second new posting with the
+    # same title and places is then a second opening.
+    taken = set(
+        session.exec(
+            select(JobPosting.repost_of_id).where(
+                col(JobPosting.repost_of_id).in_([row.id for row in closed]), col(JobPosting.closed_at).is_(None)
+            )
+        ).all()
+    )
+    candidates: dict[tuple[tuple[str, ...], frozenset[str]], JobPosting] = {}
+    for old in closed:  # most recently closed first: the first one of each key wins
+        if old.id not in taken:
+            candidates.setdefault(repost_key(title=old.title, locations=old.locations), old)
+    linked = 0
+    for row in fresh:
+        original = candidates.pop(repost_key(title=row.title, locations=row.locations), None)
+        if original is None:
+            continue
+        row.repost_of_id = original.id
+        row.matched_at = now
+        session.add(row)
+        linked += 1
+    if linked:
+        session.flush()
+    return linked
 
 
 def start_run(*, session: Session, board: Board, now: datetime | None = None) -> ScrapeRun:

@@ -33,9 +33,14 @@ def make_posting(**overrides: Any) -> Posting:
 
 
 def make_user(session: Session, **overrides: Any) -> User:
-    """A stored user with a placeholder (non-verifying) password hash."""
+    """A stored user with a placeholder (non-verifying) password hash and a verified address (digests go
+    only to verified addresses); pass `email_verified_at=None` for an unverified one."""
     n = next(_seq)
-    values: dict[str, Any] = {"email": f"user{n}@example.test", "password_hash": "!unusable"}
+    values: dict[str, Any] = {
+        "email": f"user{n}@example.test",
+        "password_hash": "!unusable",
+        "email_verified_at": utcnow(),
+    }
     values.update(overrides)
     user = User(**values)
     session.add(user)

@@ -1,13 +1,14 @@
-"""Ingest: upsert by (source, board, external_id), updates, closing only on complete runs, reopening."""
+"""Ingest: upsert by (source, board, external_id), updates, closing only on complete runs, reopening, reposts."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from jobwatch.models import JobPosting, utcnow
-from jobwatch.storage import ingest_postings, posting_from_row
+from jobwatch.core.postings import Location, Posting
+from jobwatch.models import Board, Company, JobPosting, utcnow
+from jobwatch.storage import IngestResult, ingest_postings, posting_from_row, repost_key
 from tests.factories import make_board, make_posting
 
 
@@ -89,3 +90,138 @@ def test_row_round_trips_to_the_normalized_posting(session: Session) -> None:
     back = posting_from_row(row)
     back.id = None
     assert back.to_json() == original.to_json()
+
+
+# --- reposts -------------------------------------------------------------------------------------------
+
+
+def _ingest(
+    session: Session, board: Board, postings: list[Posting], when: datetime, complete: bool = True
+) -> IngestResult:
+    return ingest_postings(session=session, board=board, postings=postings, complete=complete, now=when)
+
+
+def test_repost_with_a_new_id_within_30_days_is_linked_and_marked_handled(session: Session) -> None:
+    board = make_board(session)
+    t0 = utcnow()
+    _ingest(
+        session, board, [make_posting(external_id="keep"), make_posting(external_id="old", title="Data Engineer")], t0
+    )
+    _ingest(session, board, [make_posting(external_id="keep")], t0 + timedelta(days=1))  # "old" closes
+    # It comes back under a new id three weeks later, spelled a little differently.
+    result = _ingest(
+        session,
+        board,
+        [make_posting(external_id="keep"), make_posting(external_id="new", title="  DATA   engineer ")],
+        t0 + timedelta(days=22),
+    )
+    rows = _rows(session)
+    assert (result.new, result.reposts) == (1, 1)
+    assert rows["new"].repost_of_id == rows["old"].id
+    assert rows["new"].matched_at == t0 + timedelta(days=22)  # so matching never announces it
+    assert rows["old"].closed_at is not None  # the old row stays as it was
+
+
+def test_repost_in_the_same_scrape_that_drops_the_old_id(session: Session) -> None:
+    board = make_board(session)
+    t0 = utcnow()
+    _ingest(session, board, [make_posting(external_id="old", title="Designer")], t0)
+    result = _ingest(session, board, [make_posting(external_id="new", title="Designer")], t0 + timedelta(hours=1))
+    rows = _rows(session)
+    assert (result.closed, result.reposts) == (1, 1)
+    assert rows["new"].repost_of_id == rows["old"].id and rows["new"].matched_at is not None
+
+
+def test_not_a_repost_after_30_days_or_with_other_title_or_places(session: Session) -> None:
+    board = make_board(session)
+    t0 = utcnow()
+    berlin = [Location(raw="Berlin, Germany", city="Berlin", country="DE")]
+    paris = [Location(raw="Paris, France", city="Paris", country="FR")]
+    _ingest(
+        session,
+        board,
+        [
+            make_posting(external_id="a", title="Designer", locations=berlin),
+            make_posting(external_id="b", title="Writer", locations=berlin),
+        ],
+        t0,
+    )
+    _ingest(session, board, [], t0 + timedelta(days=1))  # both close
+    result = _ingest(
+        session,
+        board,
+        [
+            make_posting(external_id="a2", title="Designer", locations=paris),  # other place
+            make_posting(external_id="b2", title="Senior Writer", locations=berlin),  # other title
+        ],
+        t0 + timedelta(days=2),
+    )
+    assert result.reposts == 0
+    late = _ingest(
+        session, board, [make_posting(external_id="a3", title="Designer", locations=berlin)], t0 + timedelta(days=32)
+    )
+    rows = _rows(session)
+    assert late.reposts == 0
+    assert all(r.repost_of_id is None and r.matched_at is None for k, r in rows.items() if k != "a" and k != "b")
+
+
+def test_an_open_twin_is_a_second_opening_not_a_repost(session: Session) -> None:
+    board = make_board(session)
+    t0 = utcnow()
+    _ingest(session, board, [make_posting(external_id="one", title="Nurse")], t0)
+    # A partial scrape closes nothing, so "one" is still open: an identical new posting is another opening.
+    result = _ingest(
+        session, board, [make_posting(external_id="two", title="Nurse")], t0 + timedelta(hours=1), complete=False
+    )
+    assert result.reposts == 0 and _rows(session)["two"].matched_at is None
+
+
+def test_one_closed_posting_is_reposted_once(session: Session) -> None:
+    board = make_board(session)
+    t0 = utcnow()
+    _ingest(session, board, [make_posting(external_id="old", title="Nurse")], t0)
+    _ingest(session, board, [], t0 + timedelta(days=1))
+    first = _ingest(session, board, [make_posting(external_id="r1", title="Nurse")], t0 + timedelta(days=2))
+    second = _ingest(
+        session,
+        board,
+        [make_posting(external_id="r1", title="Nurse"), make_posting(external_id="r2", title="Nurse")],
+        t0 + timedelta(days=3),
+    )
+    assert (first.reposts, second.reposts) == (1, 0)
+    assert _rows(session)["r2"].repost_of_id is None
+
+
+def test_repost_on_another_board_of_the_same_company(session: Session) -> None:
+    company = Company(name="Acme", slug="acme-repost-test")
+    session.add(company)
+    session.flush()
+    old_board = make_board(session, "greenhouse:acme", company_id=company.id)
+    new_board = make_board(session, "lever:acme", company_id=company.id)
+    other = make_board(session, "ashby:other")
+    t0 = utcnow()
+    _ingest(session, old_board, [make_posting(external_id="gh1", title="Chef")], t0)
+    _ingest(session, old_board, [], t0 + timedelta(days=1))
+    _ingest(session, new_board, [make_posting(source="lever", board="acme", external_id="base")], t0)
+    moved = _ingest(
+        session,
+        new_board,
+        [
+            make_posting(source="lever", board="acme", external_id="base"),
+            make_posting(source="lever", board="acme", external_id="lv1", title="Chef"),
+        ],
+        t0 + timedelta(days=3),
+    )
+    elsewhere = _ingest(
+        session, other, [make_posting(source="ashby", board="other", external_id="x", title="Chef")], t0
+    )
+    rows = _rows(session)
+    assert moved.reposts == 1 and rows["lv1"].repost_of_id == rows["gh1"].id
+    assert elsewhere.reposts == 0 and rows["x"].repost_of_id is None
+
+
+def test_repost_key_folds_title_and_places() -> None:
+    a = repost_key(title="Senior Engineer – Zürich", locations=[{"raw": "Zürich, CH"}, {"raw": "Remote"}])
+    b = repost_key(title="senior engineer zurich", locations=[{"raw": "remote"}, {"raw": "ZURICH,  ch"}])
+    assert a == b
+    assert a != repost_key(title="Senior Engineer", locations=[{"raw": "Zürich, CH"}])

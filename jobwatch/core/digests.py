@@ -7,6 +7,7 @@ digest covers is decided by the matches' pending state, so consecutive digests h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,11 +72,13 @@ class DigestPosting:
 
 @dataclass(frozen=True, slots=True)
 class DigestSection:
-    """One alert's part of a digest: the first `shown` postings, and how many more are in the inbox."""
+    """One alert's part of a digest: the postings shown, how many more are in the inbox, and the link that
+    stops this alert's email (`unsubscribe_url`, None when not offered)."""
 
     alert_name: str
     postings: tuple[DigestPosting, ...]
     more: int = 0
+    unsubscribe_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +106,25 @@ def build_digest(
     max_per_alert: int,
     greeting_name: str | None = None,
     links: dict[str, str] | None = None,
+    unsubscribe_urls: Sequence[str | None] | None = None,
 ) -> DigestContent:
     """Build a digest from `(alert name, postings)` groups, in the given order, skipping empty groups.
 
     Each section shows at most `max_per_alert` postings and counts the rest in `more`. The subject says how
     many new postings and for which alert ("3 new jobs for “Python”"), or for how many alerts.
+    `unsubscribe_urls`, when given, holds one link per group (same order) that stops that alert's email.
     """
+    urls = list(unsubscribe_urls) if unsubscribe_urls is not None else [None] * len(groups)
+    if len(urls) != len(groups):
+        raise ValueError("unsubscribe_urls needs one entry per group")
     sections = tuple(
-        DigestSection(alert_name=name, postings=tuple(items[:max_per_alert]), more=max(0, len(items) - max_per_alert))
-        for name, items in groups
+        DigestSection(
+            alert_name=name,
+            postings=tuple(items[:max_per_alert]),
+            more=max(0, len(items) - max_per_alert),
+            unsubscribe_url=url,
+        )
+        for (name, items), url in zip(groups, urls, strict=True)
         if items
     )
     total = sum(len(s.postings) + s.more for s in sections)

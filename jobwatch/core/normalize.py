@@ -710,6 +710,35 @@ def _interpret(parts: list[str], hint: str | None) -> tuple[str | None, str | No
     return parts[0], None, hint, False
 
 
+# Workday's "ISO3 [REGION] City" form ("USA DC Washington", "USA NC Fort Bragg", "DEU Wiesbaden - Wiesbaden
+# Army Airfield (APC180)"): a capital alpha-3 country code, a space, an optional capital region code, the city,
+# then optionally a " - site" or "(site code)" detail.
+_ALPHA3_FIRST = re.compile(
+    r"^(?P<cc>[A-Z]{3})\s+(?:(?P<region>[A-Z]{2})\s+)?(?P<city>[^\W\d_][^,;|/()]*?)(?:\s+-\s+.*|\s*\(.*)?$"
+)
+# Three-letter country codes that are also common city or airport shorthands ("AUS" Austin, "PHL"
+# Philadelphia): without a region code after them they place nothing.
+_ALPHA3_SHORTHANDS = frozenset({"AUS", "PHL", "MEX", "BRA", "CAN", "ISR"})
+
+
+def _alpha3_first(text: str) -> Location | None:
+    """The "USA DC Washington" form, or None when `text` is not in it (see `_ALPHA3_FIRST`)."""
+    match = _ALPHA3_FIRST.match(text)
+    if match is None:
+        return None
+    code, region, city = match.group("cc"), match.group("region"), match.group("city").strip()
+    found = pycountry.countries.get(alpha_3=code)
+    if found is None or _word_kind(city):
+        return None
+    country = str(found.alpha_2)
+    if region is not None:
+        if country not in _region_countries(region):
+            return None
+    elif code in _ALPHA3_SHORTHANDS:
+        return None
+    return Location(raw=text, city=city, region=_region_text(region, country), country=country)
+
+
 def _region_text(region: str | None, country: str | None) -> str | None:
     if region is None:
         return None
@@ -726,7 +755,8 @@ def parse_location(raw: str, *, country: str | None = None) -> Location:
     "San Francisco, CA" (US state codes and names -> US), "Toronto, ON" / "Toronto, Ontario" (CA),
     "Sydney, NSW", "London, UK" and "London, United Kingdom" (-> GB), "Sydney, New South Wales,
     Australia", country-first "Portugal, Lisbon" / "UK, London" / "US-San Francisco", and remote
-    forms "Remote - US", "Remote (Canada)", "United States - Remote", "Remote: Germany". Country names
+    forms "Remote - US", "Remote (Canada)", "United States - Remote", "Remote: Germany", and Workday's
+    alpha-3-first "USA DC Washington" / "DEU Wiesbaden - Wiesbaden Army Airfield (APC180)". Country names
     and capital codes go through :func:`country_code`. Workplace words (Remote, Hybrid,
     Remote-Friendly), parentheticals such as "(HQ)" and areas larger than a country (EMEA, Europe)
     give no city. A text naming several places ("SF / NY") gives no city, region or country.
@@ -742,6 +772,9 @@ def parse_location(raw: str, *, country: str | None = None) -> Location:
     if not text:
         return Location(raw=text, country=hint)
     normalized = _normalize_place_text(text)
+    alpha3 = _alpha3_first(normalized)
+    if alpha3 is not None:
+        return Location(raw=text, city=alpha3.city, region=alpha3.region, country=alpha3.country)
     parens = re.findall(r"\(([^()]*)\)", normalized)
     outside = re.sub(r"\([^()]*\)", " ", normalized)
     parts = _place_parts(outside)

@@ -618,7 +618,7 @@ def make_guarded_client(
     deadline: float = DEFAULT_DEADLINE,
     max_redirects: int = DEFAULT_MAX_REDIRECTS,
     trusted_hosts: str | Iterable[str] | TrustedHosts | None = None,
-    user_agent: str = USER_AGENT,
+    user_agent: str | None = None,
     clock: Clock = time.monotonic,
 ) -> httpx.Client:
     """The `httpx.Client` for URLs users typed: every hop through `GuardedTransport`.
@@ -626,7 +626,8 @@ def make_guarded_client(
     `transport` is the inner transport that really sends (a `MockTransport` in tests; it sees the pinned
     request). Timeouts: `timeout` seconds per network wait, connect at most `CONNECT_TIMEOUT`, `deadline`
     seconds per hop in all; at most `max_redirects` redirects (then `httpx.TooManyRedirects`); bodies over
-    `max_bytes` (decoded) raise `UnexpectedContent`. Sends `user_agent`; environment proxies and `.netrc`
+    `max_bytes` (decoded) raise `UnexpectedContent`. Sends `user_agent` (services pass `SCRAPER_USER_AGENT`;
+    default `scrapers.http.USER_AGENT`); environment proxies and `.netrc`
     are ignored (a proxy would connect where we did not check). The caller closes the client.
     """
     guarded = GuardedTransport(
@@ -642,6 +643,6 @@ def make_guarded_client(
         timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
         follow_redirects=True,
         max_redirects=max_redirects,
-        headers={"User-Agent": user_agent},
+        headers={"User-Agent": user_agent or USER_AGENT},
         trust_env=False,
     )

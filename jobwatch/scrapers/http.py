@@ -46,19 +46,22 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_client(*, transport: httpx.BaseTransport | None = None, timeout: float = 20.0) -> httpx.Client:
+def make_client(
+    *, transport: httpx.BaseTransport | None = None, timeout: float = 20.0, user_agent: str | None = None
+) -> httpx.Client:
     """The `httpx.Client` for talking to job boards.
 
-    Sends `User-Agent: jobwatch/0.1 (+https://github.com/jobwatch)`, follows up to 5 redirects and
-    gives every request `timeout` seconds (connect at most 10 s). `transport` replaces the network
-    (an `httpx.MockTransport` in tests). TLS verification stays on. The caller closes the client.
+    Sends `user_agent` (services pass the `SCRAPER_USER_AGENT` setting; default `USER_AGENT`,
+    `jobwatch/0.1 (+https://github.com/jobwatch)`), follows up to 5 redirects and gives every request
+    `timeout` seconds (connect at most 10 s). `transport` replaces the network (an `httpx.MockTransport` in
+    tests). TLS verification stays on. The caller closes the client.
     """
     return httpx.Client(
         transport=transport,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         follow_redirects=True,
         max_redirects=5,
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": user_agent or USER_AGENT},
     )
 
 

@@ -7,23 +7,26 @@ never disagree.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, or_, text
-from sqlalchemy.orm import defer
+from sqlalchemy import ColumnElement, String, cast, func, literal_column, or_, text
 from sqlmodel import Session, col, select
 
 from jobwatch.core.filters import AlertFilters, FilterError, parse_filters
 from jobwatch.core.matching import (
     CompiledAlert,
     SearchQuery,
+    Term,
     compile_alert,
+    document_filter,
     encode_term,
     matches,
     plan_fits_documents,
     prepare,
+    residual,
     search_plan,
 )
 from jobwatch.core.postings import Location, Posting, Salary
@@ -225,17 +228,88 @@ def _candidate_filter(alert: CompiledAlert, dialect: str) -> ColumnElement[bool]
     return None  # another database: scan, the predicate still decides
 
 
-def _preview_posting(row: JobPosting, *, with_text: bool) -> Posting:
-    # The title and description tokens come from the stored search document; the texts are not loaded.
-    salary = row.salary
+# What a preview reads of each posting it shows, and what the core predicate may read (CONTRACT section 2).
+# The JSON columns come as text and are decoded only when needed (a preview shows 50 rows of a scan of up to
+# a few thousand).
+_LOCATIONS_TEXT = cast(JobPosting.locations, String).label("locations_text")
+_SHOWN = (
+    JobPosting.id,
+    JobPosting.title,
+    JobPosting.company,
+    _LOCATIONS_TEXT,
+    JobPosting.url,
+    JobPosting.workplace,
+    JobPosting.posted_at,
+)
+_CHECKED = (
+    JobPosting.source,
+    JobPosting.board,
+    JobPosting.external_id,
+    JobPosting.department,
+    JobPosting.team,
+    JobPosting.employment_type,
+    cast(JobPosting.salary, String).label("salary_text"),
+)
+
+
+def _sql_decides(alert: CompiledAlert) -> bool:
+    """Whether every term of `alert`'s search plan can be looked up in the stored documents (so that the
+    full-text query is exactly true of a posting's terms, not only a prune)."""
+    plan = search_plan(alert)
+    terms: list[Term] = list(plan.excluded)
+    pending: list[SearchQuery] = list(plan.groups)
+    while pending:
+        query = pending.pop()
+        if isinstance(query[1], str):
+            terms.append((query[0], query[1]))
+        else:
+            pending.extend(query[1])
+    return all(encode_term(field, value) is not None for field, value in terms)
+
+
+def _left_to_check(alert: CompiledAlert) -> CompiledAlert | None:
+    """What the core predicate must still decide of a posting that the SQL query returned, or None when
+    the query decides alone: the full-text query is exact for every exact group of the search plan and
+    for the exclusions of one token, and freshness is a column comparison."""
+    if not _sql_decides(alert):
+        return alert
+    return residual(alert, search_plan(alert), freshness=False)
+
+
+def _reads_texts(left: CompiledAlert) -> bool:
+    return bool(left.keywords or left.exclude_keywords)
+
+
+def _json(text: str | None) -> Any:
+    return json.loads(text) if text else None
+
+
+def _summary(row: Any) -> PostingSummary:
+    locations = _json(row.locations_text) or []
+    return PostingSummary(
+        id=row.id,
+        title=row.title,
+        company=row.company,
+        location="; ".join(loc.get("raw", "") for loc in locations if loc.get("raw")),
+        url=row.url,
+        workplace=row.workplace,
+        posted_at=row.posted_at,
+        closed=False,
+    )
+
+
+def _row_posting(row: Any, left: CompiledAlert, description: str | None) -> Posting:
+    # Only what `left` reads is filled in: `matches` never looks at a key that `left` leaves unset.
+    salary = _json(row.salary_text) if left.salary_min is not None else None
+    locations = _json(row.locations_text) if left.locations else None
     return Posting(
         source=row.source,
         board=row.board,
         external_id=row.external_id,
-        title=row.title,
+        title=row.title if left.keywords or left.title_keywords or left.exclude_keywords else "",
         company=row.company,
-        description_text=row.description_text if with_text else None,
-        locations=[Location(**loc) for loc in row.locations or []],
+        description_text=description,
+        locations=[Location(**loc) for loc in locations or []],
         workplace=row.workplace,
         department=row.department,
         team=row.team,
@@ -250,37 +324,56 @@ def preview(*, session: Session, filters: object, limit: int = 50, now: datetime
     """Count and the newest `limit` open postings that the draft `filters` match.
 
     The database's full-text index over the postings' search documents (SQLite FTS5, PostgreSQL GIN on a
-    `simple` tsvector) finds the candidates of the draft's core search plan, newest first; the core predicate
-    (`matches`, as for notifications) decides each one, so preview and notifications never disagree. The
-    count stops at `PREVIEW_CAP` (`capped` True, shown as "1,000+"). Raises `BadInput` for invalid filters.
+    `simple` tsvector) finds the postings that satisfy the draft's core search plan; freshness is compared
+    in SQL. For most drafts that is the whole answer: every key whose plan group is exact (companies,
+    departments, employment types, remote, keywords and locations of one token) and one-token exclusions
+    are decided by the index exactly as the core decides them, and the count (up to `PREVIEW_CAP`) and the
+    newest postings come from SQL. What the index cannot decide (phrases, salary) is left to the core
+    predicate (`matches`, as for notifications), run on the candidates newest first over the columns it
+    needs; the count stops at `PREVIEW_CAP` (`capped` True, shown as "1,000+"). So preview and
+    notifications never disagree. Raises `BadInput` for invalid filters.
     """
     compiled = compile_alert("preview", validate_filters(filters))
     now = now or utcnow()
     dialect = session.get_bind().dialect.name
-    # A keyword token too long for the stored documents (pathological Unicode only) needs the texts.
-    from_documents = plan_fits_documents(compiled)
-    query = select(JobPosting).where(col(JobPosting.closed_at).is_(None))
+    conditions: list[ColumnElement[bool]] = [col(JobPosting.closed_at).is_(None)]
     candidate_filter = _candidate_filter(compiled, dialect)
     if candidate_filter is not None:
-        query = query.where(candidate_filter)
+        conditions.append(candidate_filter)
     if compiled.posted_within is not None:
         cutoff = now - compiled.posted_within
-        query = query.where(or_(col(JobPosting.posted_at).is_(None), col(JobPosting.posted_at) >= cutoff))
-    if from_documents:
-        query = query.options(defer(JobPosting.description_html), defer(JobPosting.description_text))  # type: ignore[arg-type]
-    query = query.order_by(col(JobPosting.first_seen_at).desc(), col(JobPosting.id).desc()).execution_options(
-        yield_per=200
-    )
-    shown: list[PostingSummary] = []
+        conditions.append(or_(col(JobPosting.posted_at).is_(None), col(JobPosting.posted_at) >= cutoff))
+    newest = (col(JobPosting.first_seen_at).desc(), col(JobPosting.id).desc())
+    # Only a full-text query (SQLite, PostgreSQL) makes the index exact; another database scans.
+    left = _left_to_check(compiled) if candidate_filter is not None else compiled
+    if left is None:
+        first = select(col(JobPosting.id)).where(*conditions).limit(PREVIEW_CAP).subquery()
+        count = int(session.exec(select(func.count()).select_from(first)).one())
+        shown = session.exec(select(*_SHOWN).where(*conditions).order_by(*newest).limit(limit)).all()  # type: ignore[call-overload]
+        return Preview(count=count, capped=count >= PREVIEW_CAP, postings=[_summary(row) for row in shown])
+
+    # The predicate decides. A keyword token too long for the stored documents (pathological Unicode only)
+    # needs the texts; otherwise tokens come from the documents, and only when the check reads the texts.
+    texts: tuple[Any, ...] = ()
+    from_documents = plan_fits_documents(compiled)
+    reads_texts = _reads_texts(left)
+    if reads_texts:
+        texts = (JobPosting.search_tokens,) if from_documents else (JobPosting.description_text,)
+    # A cheap look at the document first skips most candidates of a phrase that the index could only prune.
+    may_match = document_filter(left) if reads_texts and from_documents else None
+    query = select(*_SHOWN, *_CHECKED, *texts).where(*conditions).order_by(*newest)  # type: ignore[call-overload]
+    result: list[PostingSummary] = []
     count = 0
-    for row in session.exec(query):
-        document = row.search_tokens if from_documents else None
-        posting = _preview_posting(row, with_text=document is None)
-        if not matches(prepare(posting, document=document), compiled, now=now):
+    for row in session.exec(query.execution_options(yield_per=500)):
+        document = row.search_tokens if reads_texts and from_documents else None
+        if may_match is not None and not may_match(document or ""):
+            continue
+        description = row.description_text if reads_texts and not from_documents else None
+        if not matches(prepare(_row_posting(row, left, description), document=document), left, now=now):
             continue
         count += 1
-        if len(shown) < limit:
-            shown.append(summarize_posting(row))
+        if len(result) < limit:
+            result.append(_summary(row))
         if count >= PREVIEW_CAP:
-            return Preview(count=count, capped=True, postings=shown)
-    return Preview(count=count, capped=False, postings=shown)
+            return Preview(count=count, capped=True, postings=result)
+    return Preview(count=count, capped=False, postings=result)

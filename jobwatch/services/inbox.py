@@ -1,14 +1,23 @@
-"""The in-app notification inbox: list, count unread, mark read. Every function is scoped to one user."""
+"""The in-app notification inbox: list, count unread, mark read, and save / applied / hide a posting.
+
+Every function is scoped to one user. What a user does with a posting lives in `UserJobInteraction` (one
+row per user and posting, each action a time or null). A hidden posting leaves the inbox, is counted nowhere,
+is skipped by a digest that has not gone out yet, and is never announced again (matching skips it).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Literal
 
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from jobwatch.models import JobAlert, JobPosting, Notification, utcnow
+from jobwatch.models import JobAlert, JobPosting, Notification, UserJobInteraction, utcnow
+
+Interaction = Literal["saved", "applied", "hidden"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,15 +34,26 @@ class InboxItem:
     created_at: datetime
     read_at: datetime | None
     closed: bool
+    saved: bool = False
+    applied: bool = False
+
+
+def _hidden_postings(user_id: int) -> Any:
+    # The postings the user hid, as a subquery for `NOT IN`.
+    return (
+        select(UserJobInteraction.posting_id)
+        .where(UserJobInteraction.user_id == user_id, col(UserJobInteraction.hidden_at).is_not(None))
+        .scalar_subquery()
+    )
 
 
 def list_inbox(*, session: Session, user_id: int, limit: int = 50, offset: int = 0) -> list[InboxItem]:
-    """The user's notifications, unread first, then newest first; `limit` at most 200."""
+    """The user's notifications except hidden postings, unread first, then newest first; `limit` at most 200."""
     limit = max(1, min(limit, 200))
     rows = session.exec(
         select(Notification, JobPosting)
         .join(JobPosting, col(JobPosting.id) == Notification.posting_id)
-        .where(Notification.user_id == user_id)
+        .where(Notification.user_id == user_id, col(Notification.posting_id).not_in(_hidden_postings(user_id)))
         .order_by(
             col(Notification.read_at).is_not(None),
             col(Notification.created_at).desc(),
@@ -52,6 +72,19 @@ def list_inbox(*, session: Session, user_id: int, limit: int = 50, offset: int =
         if alert_ids
         else {}
     )
+    posting_ids = [posting.id for _, posting in rows]
+    marks = (
+        {
+            i.posting_id: i
+            for i in session.exec(
+                select(UserJobInteraction).where(
+                    UserJobInteraction.user_id == user_id, col(UserJobInteraction.posting_id).in_(posting_ids)
+                )
+            ).all()
+        }
+        if posting_ids
+        else {}
+    )
     return [
         InboxItem(
             id=note.id or 0,
@@ -64,18 +97,24 @@ def list_inbox(*, session: Session, user_id: int, limit: int = 50, offset: int =
             created_at=note.created_at,
             read_at=note.read_at,
             closed=posting.closed_at is not None,
+            saved=posting.id in marks and marks[posting.id].saved_at is not None,
+            applied=posting.id in marks and marks[posting.id].applied_at is not None,
         )
         for note, posting in rows
     ]
 
 
 def unread_count(*, session: Session, user_id: int) -> int:
-    """How many of the user's notifications are unread."""
+    """How many of the user's notifications are unread (hidden postings do not count)."""
     return int(
         session.exec(
             select(func.count())
             .select_from(Notification)
-            .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
+            .where(
+                Notification.user_id == user_id,
+                col(Notification.read_at).is_(None),
+                col(Notification.posting_id).not_in(_hidden_postings(user_id)),
+            )
         ).one()
     )
 
@@ -100,3 +139,47 @@ def mark_all_read(*, session: Session, user_id: int) -> int:
         .values(read_at=utcnow())
     )
     return int(result.rowcount or 0)
+
+
+def set_interaction(
+    *, session: Session, user_id: int, notification_id: int, action: Interaction, on: bool = True
+) -> bool:
+    """Mark (`on`) or unmark what the user did with the posting of one of their notifications.
+
+    `action` is `saved`, `applied` or `hidden`. Hiding also marks the notification read. Returns False when
+    the notification is not the user's or does not exist. Idempotent.
+    """
+    if action not in ("saved", "applied", "hidden"):
+        raise ValueError(f"unknown interaction {action!r}")
+    note = session.get(Notification, notification_id)
+    if note is None or note.user_id != user_id:
+        return False
+    row = _interaction(session, user_id, note.posting_id)
+    field = f"{action}_at"
+    if on and getattr(row, field) is None:
+        setattr(row, field, utcnow())
+    elif not on:
+        setattr(row, field, None)
+    session.add(row)
+    if action == "hidden" and on and note.read_at is None:
+        note.read_at = utcnow()
+        session.add(note)
+    session.flush()
+    return True
+
+
+def _interaction(session: Session, user_id: int, posting_id: int) -> UserJobInteraction:
+    query = select(UserJobInteraction).where(
+        UserJobInteraction.user_id == user_id, UserJobInteraction.posting_id == posting_id
+    )
+    row = session.exec(query).first()
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = UserJobInteraction(user_id=user_id, posting_id=posting_id)
+            session.add(row)
+    except IntegrityError:
+        # Another request (a second tab) created it at the same moment: use that one.
+        return session.exec(query).one()
+    return row

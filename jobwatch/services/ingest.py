@@ -133,12 +133,14 @@ def scrape_board(
 
 
 def client_for_board(ref: BoardRef) -> httpx.Client:
-    """The HTTP client for reading `ref`: plain for API sources (their configured `<SOURCE>_API_URL`s are
-    trusted), guarded for `jsonld` boards, whose URL a user typed (public addresses only, size and time
-    limits; hosts in `JSONLD_TRUSTED_HOSTS` exempt from the address checks). The caller closes it."""
+    """A new HTTP client for reading `ref`, sending `SCRAPER_USER_AGENT`: plain for API sources (their
+    configured `<SOURCE>_API_URL`s are trusted), guarded for `jsonld` boards, whose URL a user typed (public
+    addresses only, size and time limits; hosts in `JSONLD_TRUSTED_HOSTS` exempt from the address checks).
+    The caller closes it."""
+    settings = get_settings()
     if ref.source == "jsonld":
-        return make_guarded_client(trusted_hosts=get_settings().jsonld_trusted_hosts)
-    return make_client()
+        return make_guarded_client(trusted_hosts=settings.jsonld_trusted_hosts, user_agent=settings.scraper_user_agent)
+    return make_client(user_agent=settings.scraper_user_agent)
 
 
 def _finish_failed(run_id: int, board_id: int, error: str, *, engine: Engine | None, now: datetime) -> RunSummary:

@@ -17,6 +17,7 @@ from jobwatch.core.matching import (
     SearchPlan,
     TermStatistics,
     compile_alert,
+    document_filter,
     document_tokens,
     match_all,
     matches,
@@ -758,3 +759,71 @@ def test_document_round_trips_tokens(text: str) -> None:
     title, description = document_tokens(search_document(prepared))
     expected = [token if len(token) <= 200 else "\x00" for token in tokenize(text)]
     assert title == expected and description == expected
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="xXpPhdsuz0a9 +#.-é日\u0301", max_size=40), st.text(alphabet="xpd s+#.Cé", max_size=40))
+def test_document_round_trips_any_tokens(title: str, description: str) -> None:
+    # Every escape (`xx`, `xp`, `xh`, `xd`, `xu...`) next to every other, read back in order.
+    prepared = prepare(make_posting(title, description=description))
+    assert document_tokens(search_document(prepared)) == (
+        list(prepared.title.tokens),
+        list(prepared.description.tokens),
+    )
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(postings(), alert_filters())
+def test_document_filter_holds_whenever_the_alert_matches(posting: Posting, filters: dict[str, Any]) -> None:
+    # The preview skips a posting whose stored document fails this filter: it must never skip a match.
+    prepared = prepare(posting)
+    alert = compile_alert("a", parse_filters(filters))
+    may_match = document_filter(alert)
+    if may_match is not None and matches(prepared, alert, now=NOW):
+        assert may_match(search_document(prepared))
+
+
+def _many_postings() -> list[Posting]:
+    titles = ["Python Engineer", "Rust Developer", "Java Engineer", "Data Engineers", "Chef", "Senior Python Dev"]
+    return [
+        make_posting(title, id=f"p{n % 17}", company="Acme" if n % 3 else "Globex", workplace="remote")
+        for n in range(40)
+        for title in [titles[n % len(titles)]]
+    ]
+
+
+_MANY_ALERTS = {
+    "a": {"keywords": ["python"]},
+    "b": {"title_keywords": ["data engineer"]},
+    "c": {"companies": ["acme"], "keywords": ["engineer"]},
+    "d": {"keywords": ["python"]},  # the same filters as "a"
+    "e": {"locations": ["remote"], "exclude_keywords": ["senior"]},
+}
+
+
+def test_match_all_on_two_processes_yields_the_same_pairs_in_the_same_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A small sample and small chunks, so that several chunks are shared with a forked process; posting ids
+    # repeat across chunks, and must still yield each pair once.
+    monkeypatch.setattr("jobwatch.core.matching.SAMPLE_SIZE", 2)
+    monkeypatch.setattr("jobwatch.core.matching.CHUNK_SIZE", 7)
+    alerts = [(key, parse_filters(filters)) for key, filters in _MANY_ALERTS.items()]
+    alone = list(match_all(_many_postings(), alerts, now=NOW))
+    shared = list(match_all(_many_postings(), alerts, now=NOW, processes=2))
+    assert shared == alone
+    assert len(alone) == len(set(alone)) > 10
+
+
+def test_an_error_in_a_forked_process_is_raised_in_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    import jobwatch.core.matching as matching
+
+    def failing(posting: Posting, **kwargs: Any) -> PreparedPosting:
+        if posting.title == "Chef":
+            raise RuntimeError("cannot prepare")
+        return original(posting, **kwargs)
+
+    original = matching.prepare
+    monkeypatch.setattr(matching, "SAMPLE_SIZE", 1)
+    monkeypatch.setattr(matching, "prepare", failing)
+    postings = [make_posting("Python", id="p0"), make_posting("Python", id="p1"), make_posting("Chef", id="p2")]
+    with pytest.raises(RuntimeError, match="cannot prepare"):
+        list(match_all(postings, [("a", parse_filters({"keywords": ["python"]}))], now=NOW, processes=2))

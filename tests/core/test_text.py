@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jobwatch.core.text import fold, fold_key, tokenize, tokenize_folded
@@ -107,3 +107,14 @@ def test_tokenize_agrees_with_reference_on_any_text(text: str) -> None:
 @given(st.text(max_size=40))
 def test_fold_is_idempotent(text: str) -> None:
     assert fold(fold(text)) == fold(text)
+
+
+# ASCII with every character the fast path treats specially, and non-ASCII punctuation (curly quotes,
+# dashes, no-break space, bullets) that it maps to spaces when the text has no non-ASCII letter.
+_FAST_PATH_ALPHABET = "aZx09 .+#_-/,:()\n\u2019\u2013\u00a0\u2022"
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=_FAST_PATH_ALPHABET, max_size=40))
+def test_fast_path_agrees_with_reference(text: str) -> None:
+    assert tokenize(text) == reference_tokens(fold(text))

@@ -11,6 +11,7 @@ reason when it is missing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -62,6 +63,20 @@ class Server:
     process: subprocess.Popen[bytes]
     log: Path
     startup_seconds: float
+    database: Path
+
+    def wait_for_user(self, email: str, timeout: float = 30.0) -> None:
+        """Wait until the account of `email` exists (registration writes it off the request path)."""
+        import sqlite3
+
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.closing(sqlite3.connect(self.database)) as conn:
+                if conn.execute("SELECT 1 FROM user_account WHERE email = ?", (email,)).fetchone():
+                    return
+            if time.monotonic() > deadline:
+                pytest.fail(f"no account for {email} after registering")
+            time.sleep(0.1)
 
 
 def _free_port() -> int:
@@ -124,7 +139,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             if time.monotonic() > deadline:
                 pytest.fail(f"jobwatch serve did not answer /healthz in time:\n{log.read_text()[-4000:]}")
             time.sleep(0.5)
-        yield Server(url=url, process=process, log=log, startup_seconds=time.monotonic() - started)
+        yield Server(
+            url=url,
+            process=process,
+            log=log,
+            startup_seconds=time.monotonic() - started,
+            database=data_dir / "jobwatch.db",
+        )
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -163,12 +184,20 @@ def test_register_board_alert_logout(server: Server) -> None:
             page.on("console", on_console)
             page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
 
-            # Register: the CONTRACT labels and button, then straight to the alerts.
+            # Register with the CONTRACT labels and button.
             page.goto(f"{server.url}/register")
             page.get_by_label("Email").fill(email)
             page.get_by_label("Password").fill("correct horse battery")
             page.screenshot(path=SCREENSHOTS / "01-register.png", full_page=True)
             page.get_by_role("button", name="Create account").click()
+            # Registering signs nobody in (it would tell whether an address has an account): log in.
+            expect(page.get_by_text("We sent a message to")).to_be_visible()
+            page.get_by_role("link", name="Log in").first.click()
+            expect(page).to_have_url(re.compile(r"/login/?$"))
+            page.get_by_label("Email").fill(email)
+            page.get_by_label("Password").fill("correct horse battery")
+            server.wait_for_user(email)
+            page.get_by_role("button", name="Log in").click()
             expect(page).to_have_url(re.compile(r"/alerts/?$"))
             expect(page.get_by_role("heading", name="Alerts")).to_be_visible()
             expect(page.get_by_text(email)).to_be_visible()

@@ -18,7 +18,7 @@ from jobwatch.models import (
     UserJobInteraction,
 )
 from jobwatch.services.digests import send_due_digests
-from jobwatch.services.inbox import list_inbox, mark_all_read, mark_read, unread_count
+from jobwatch.services.inbox import list_inbox, mark_all_read, mark_read, set_interaction, unread_count
 from jobwatch.services.matching import match_new_postings
 from jobwatch.storage import ingest_postings
 from tests.factories import make_alert, make_board, make_posting, make_user
@@ -220,3 +220,114 @@ def test_edited_or_reopened_posting_is_not_announced_again(db: Engine) -> None:
     assert again.notifications == 0
     with Session(db) as s:
         assert len(s.exec(select(Notification)).all()) == 2
+
+
+def test_a_repost_is_not_announced(db: Engine) -> None:
+    # Issue 3: a posting that vanishes and comes back under a new id (same company, title and places) within
+    # 30 days is linked to the old one and not announced as new; a really new posting still is.
+    ids = _setup(db)
+    first = match_new_postings()
+    assert first.notifications == 2  # j2 and j4 for the user with python/backend alerts
+    with Session(db) as s:
+        board = s.get_one(Board, s.get_one(JobPosting, ids["j2"]).board_id)
+        later = T0 + timedelta(days=2)
+        ingest_postings(  # j2 vanishes
+            session=s,
+            board=board,
+            complete=True,
+            now=later,
+            postings=[make_posting(external_id="old", title="Python Developer")],
+        )
+        result = ingest_postings(  # ...and is reposted as j2b, next to a genuinely new posting
+            session=s,
+            board=board,
+            complete=True,
+            now=later + timedelta(days=10),
+            postings=[
+                make_posting(external_id="old", title="Python Developer"),
+                make_posting(external_id="j2b", title="Python Backend Engineer"),
+                make_posting(external_id="j5", title="Python Platform Engineer"),
+            ],
+        )
+        assert (result.new, result.reposts) == (2, 1)
+        s.commit()
+        repost = s.exec(select(JobPosting).where(JobPosting.external_id == "j2b")).one()
+        assert repost.repost_of_id == ids["j2"]
+    again = match_new_postings(now=T0 + timedelta(days=12, minutes=1))
+    assert again.notifications == 1
+    with Session(db) as s:
+        announced = {s.get_one(JobPosting, n.posting_id).external_id for n in s.exec(select(Notification)).all()}
+    assert announced == {"j2", "j4", "j5"}
+
+
+def test_save_applied_and_hide_in_the_inbox(db: Engine) -> None:
+    ids = _setup(db)
+    match_new_postings()
+    with Session(db) as s:
+        items = {i.title: i for i in list_inbox(session=s, user_id=ids["user"])}
+        j2, j4 = items["Python Backend Engineer"].id, items["Data Engineer"].id
+        assert not set_interaction(session=s, user_id=ids["other"], notification_id=j2, action="saved")  # not theirs
+        assert set_interaction(session=s, user_id=ids["user"], notification_id=j2, action="saved")
+        assert set_interaction(session=s, user_id=ids["user"], notification_id=j2, action="applied")
+        assert set_interaction(session=s, user_id=ids["user"], notification_id=j2, action="saved")  # idempotent
+        shown = {i.title: i for i in list_inbox(session=s, user_id=ids["user"])}
+        assert shown["Python Backend Engineer"].saved and shown["Python Backend Engineer"].applied
+        assert not shown["Data Engineer"].saved
+        # Hidden postings leave the list and the unread count.
+        assert set_interaction(session=s, user_id=ids["user"], notification_id=j4, action="hidden")
+        assert [i.title for i in list_inbox(session=s, user_id=ids["user"])] == ["Python Backend Engineer"]
+        assert unread_count(session=s, user_id=ids["user"]) == 1
+        assert set_interaction(session=s, user_id=ids["user"], notification_id=j4, action="hidden", on=False)
+        assert len(list_inbox(session=s, user_id=ids["user"])) == 2
+        s.commit()
+        rows = s.exec(select(UserJobInteraction)).all()
+        assert len(rows) == 2  # one row per user and posting
+
+
+def test_a_posting_hidden_before_its_digest_is_not_emailed(db: Engine) -> None:
+    ids = _setup(db, frequency="daily")
+    match_new_postings()
+    with Session(db) as s:
+        note = s.exec(select(Notification).where(Notification.posting_id == ids["j2"])).one()
+        assert set_interaction(session=s, user_id=ids["user"], notification_id=note.id or 0, action="hidden")
+        s.commit()
+    assert send_due_digests(now=T0 + timedelta(hours=23, minutes=1)).sent == 1
+    with Session(db) as s:
+        mail = s.exec(select(OutboxMessage)).one()
+        assert "Python Backend Engineer" not in mail.text and "Data Engineer" in mail.text
+        assert mail.subject == "1 new job for “Python”"
+        statuses = {n.posting_id: n.email_status for n in s.exec(select(Notification)).all()}
+        assert statuses == {ids["j2"]: "skipped", ids["j4"]: "sent"}
+
+
+def test_b18_still_open_postings_are_not_sent_again(db: Engine) -> None:
+    # Field case B18: day 1 "python" matches J1 and is sent; day 2 J1 is still open and J2 matches both
+    # "python" and "backend": one email listing J2 once (naming both alerts), one inbox item per posting.
+    day1 = T0 + timedelta(days=1)
+    with Session(db) as s:
+        board = make_board(s)
+        ingest_postings(session=s, board=board, complete=True, now=T0, postings=[make_posting(external_id="base")])
+        user = make_user(s)
+        make_alert(s, user, {"keywords": ["python"]}, name="python", frequency="daily", created_at=T0)
+        make_alert(s, user, {"title_keywords": ["backend"]}, name="backend", frequency="daily", created_at=T0)
+        j1 = make_posting(external_id="j1", title="Python Developer")
+        ingest_postings(session=s, board=board, complete=True, now=day1 - timedelta(hours=3), postings=[j1])
+        s.commit()
+    match_new_postings()
+    assert send_due_digests(now=day1).sent == 1  # 09:00 UTC, digest hour 8
+    j2 = make_posting(external_id="j2", title="Python Backend Engineer")
+    with Session(db) as s:
+        row = s.exec(select(Board)).one()
+        ingest_postings(session=s, board=row, complete=True, now=day1 + timedelta(hours=3), postings=[j1, j2])
+        s.commit()
+    match_new_postings()
+    day2 = send_due_digests(now=day1 + timedelta(days=1))
+    assert (day2.built, day2.sent) == (1, 1)
+    with Session(db) as s:
+        mails = s.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()  # type: ignore[arg-type]
+        assert len(mails) == 2
+        assert "Python Developer" in mails[0].text and "Python Developer" not in mails[1].text
+        assert mails[1].text.count("Python Backend Engineer") == 1
+        assert "Also matches: backend" in mails[1].text or "Also matches: python" in mails[1].text
+        assert len(s.exec(select(Notification)).all()) == 2
+    assert send_due_digests(now=day1 + timedelta(days=2)).built == 0

@@ -156,3 +156,25 @@ def test_preview_equals_notifications(db: Engine) -> None:
             shown = {p.id for p in preview(session=s, filters=draft, now=T0 + timedelta(hours=2)).postings}
             assert shown == matched[alert_id], draft
         assert sum(len(found) for found in matched.values()) > 15
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        *DRAFTS,
+        {"title_keywords": ["engineer"], "min_posted_days_ago": 1},
+        {"title_keywords": ["engineer"], "salary_min": 50_000},
+        {"keywords": ["rust"], "exclude_keywords": ["zero trust"]},
+        {"title_keywords": ["engineer"], "is_remote": False, "employment_types": ["full_time"]},
+    ],
+)
+def test_what_sql_decides_equals_the_core_predicate(
+    session: Session, monkeypatch: pytest.MonkeyPatch, draft: dict[str, Any]
+) -> None:
+    # The preview answers exact drafts from SQL alone; forcing the core predicate on every candidate must
+    # give the same count and postings.
+    _store(session)
+    fast = preview(session=session, filters=draft, now=T0)
+    monkeypatch.setattr("jobwatch.services.alerts._left_to_check", lambda alert: alert)
+    checked = preview(session=session, filters=draft, now=T0)
+    assert (fast.count, fast.capped, fast.postings) == (checked.count, checked.capped, checked.postings)

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import jobwatch.jobwatch  # noqa: F401  (registers the app and every page state)
-from jobwatch.models import Board, JobAlert, JobPosting, Notification, User
-from jobwatch.services import accounts
+from jobwatch.models import Board, JobAlert, JobPosting, Notification, OutboxMessage, User
+from jobwatch.services import account_mail, accounts
 from jobwatch.storage import ingest_postings
 from jobwatch.ui import routes
 from jobwatch.ui.state.account import LOGIN_FAILED, LoginState, RegisterState
@@ -68,14 +68,22 @@ def _count(engine: Engine, model: type) -> int:
         return len(s.exec(select(model)).all())
 
 
-def test_register_then_login_sets_only_the_token(db: Engine) -> None:
+def test_register_says_check_your_email_then_login_sets_only_the_token(db: Engine) -> None:
     tab = Tab()
-    result = RegisterState.submit.fn(tab.state(RegisterState), {"email": "Ada@Example.test", "password": PASSWORD})
+    register = tab.state(RegisterState)
+    assert RegisterState.submit.fn(register, {"email": "Ada@Example.test", "password": PASSWORD}) is None
+    account_mail.wait_for_background()
+    assert register.sent_to == "ada@example.test" and register.error == ""
+    assert tab.auth.session_token == ""  # registering signs nobody in
+    with Session(db) as s:
+        user = s.exec(select(User)).one()
+        assert [m.subject for m in s.exec(select(OutboxMessage)).all()] == ["Confirm your email address"]
+
+    result = LoginState.submit.fn(tab.state(LoginState), {"email": "ada@example.test", "password": PASSWORD})
     assert f'"{routes.HOME}"' in repr(result)
     token = tab.auth.session_token
     assert token
     with Session(db) as s:
-        user = s.exec(select(User)).one()
         assert accounts.user_for_token(session=s, token=token) == user
     # The browser gets the token and nothing derived from it, and never the password or its hash.
     synced = tab.synced_json()
@@ -105,13 +113,23 @@ def test_login_failures_look_alike(db: Engine) -> None:
     assert tab.auth.session_token
 
 
-def test_duplicate_registration_message_is_generic(db: Engine) -> None:
+def test_duplicate_registration_answers_the_same_and_mails_the_owner(db: Engine) -> None:
+    """B30: registering a known address looks exactly like registering a new one; its owner gets a notice."""
     _sign_up(db, "known@example.test")
-    tab = Tab()
-    register = tab.state(RegisterState)
-    RegisterState.submit.fn(register, {"email": "known@example.test", "password": PASSWORD})
-    assert register.error.startswith("Could not create an account")
-    assert tab.auth.session_token == ""
+    answers = []
+    for email in ("known@example.test", "new@example.test"):
+        tab = Tab()
+        register = tab.state(RegisterState)
+        assert RegisterState.submit.fn(register, {"email": email, "password": PASSWORD}) is None
+        answers.append((register.error, register.sent_to.replace(email, "EMAIL"), tab.auth.session_token))
+    account_mail.wait_for_background()
+    assert answers[0] == answers[1] == ("", "EMAIL", "")
+    with Session(db) as s:
+        mail = {(m.to_email, m.subject) for m in s.exec(select(OutboxMessage)).all()}
+    assert mail == {
+        ("known@example.test", "You already have a jobwatch account"),
+        ("new@example.test", "Confirm your email address"),
+    }
 
 
 @pytest.mark.parametrize(

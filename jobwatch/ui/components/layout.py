@@ -1,5 +1,6 @@
-"""The shared page layout: a navigation bar (Alerts, Inbox with its unread count, Jobs, Boards, the user's
-email, `Log out`, light/dark switch) over a centred content column that also fits a phone.
+"""The shared page layout: a navigation bar (Alerts, Inbox with its unread count, Jobs, Boards, Emails,
+Settings, Admin for operators only, the user's email, `Log out`, light/dark switch) over a centred content
+column that also fits a phone.
 
 `protected()` renders a page's content only once a handler has found a live session in the database
 (`AuthState.signed_in`); until then, and in the prerendered HTML, it shows a spinner (field case B26).
@@ -58,6 +59,8 @@ def navbar() -> rx.Component:
                     nav_link("Jobs", routes.JOBS),
                     nav_link("Boards", routes.BOARDS),
                     nav_link("Emails", routes.EMAILS),
+                    nav_link("Settings", routes.SETTINGS),
+                    rx.cond(AuthState.is_admin, nav_link("Admin", routes.ADMIN)),
                     spacing="4",
                     wrap="wrap",
                     align="center",

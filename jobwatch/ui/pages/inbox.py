@@ -1,4 +1,8 @@
-"""`/inbox`: the user's notifications, unread first, with mark read and mark all read."""
+"""`/inbox`: the user's notifications, unread first, with mark read, mark all read, save, applied and hide.
+
+Each action button's accessible name carries the posting's title ("Save: Senior Engineer"), so screen reader
+users and browser tests can tell the cards' buttons apart.
+"""
 
 from __future__ import annotations
 
@@ -54,16 +58,49 @@ def _item(item: InboxRow) -> rx.Component:
                 flex="1",
                 min_width="0",
             ),
-            rx.cond(
-                item.unread,
+            rx.flex(
+                rx.cond(
+                    item.unread,
+                    rx.button(
+                        "Mark read",
+                        on_click=InboxState.mark_read(item.id),
+                        variant="soft",
+                        size="1",
+                        type="button",
+                        aria_label="Mark read: " + item.title,
+                    ),
+                ),
                 rx.button(
-                    "Mark read",
-                    on_click=InboxState.mark_read(item.id),
-                    variant="soft",
+                    rx.cond(item.saved, "Saved", "Save"),
+                    on_click=InboxState.set_saved(item.id, ~item.saved),
+                    variant=rx.cond(item.saved, "solid", "soft"),
                     size="1",
                     type="button",
-                    aria_label="Mark read: " + item.title,
+                    aria_pressed=rx.cond(item.saved, "true", "false"),
+                    aria_label="Save: " + item.title,
                 ),
+                rx.button(
+                    rx.cond(item.applied, "Applied", "Mark applied"),
+                    on_click=InboxState.set_applied(item.id, ~item.applied),
+                    variant=rx.cond(item.applied, "solid", "soft"),
+                    color_scheme="green",
+                    size="1",
+                    type="button",
+                    aria_pressed=rx.cond(item.applied, "true", "false"),
+                    aria_label="Applied: " + item.title,
+                ),
+                rx.button(
+                    "Hide",
+                    on_click=InboxState.hide(item.id),
+                    variant="soft",
+                    color_scheme="gray",
+                    size="1",
+                    type="button",
+                    aria_label="Hide: " + item.title,
+                ),
+                spacing="2",
+                wrap="wrap",
+                justify="end",
             ),
             align="center",
             spacing="3",
@@ -76,6 +113,10 @@ def inbox_page() -> rx.Component:
     """`/inbox`: one card per notification, newest first among the unread, then the read ones."""
     return protected(
         "Inbox",
+        rx.cond(
+            InboxState.mail_notice != "",
+            rx.callout(InboxState.mail_notice, icon="mail-warning", color_scheme="amber", role="status"),
+        ),
         rx.text(
             rx.cond(
                 InboxState.unread_count == 1,

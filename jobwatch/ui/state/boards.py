@@ -11,6 +11,7 @@ import reflex as rx
 
 from jobwatch.db import session_scope
 from jobwatch.errors import BadInput
+from jobwatch.models import User
 from jobwatch.services import boards
 from jobwatch.services.alerts import summarize_posting
 from jobwatch.ui.state.account import sentence
@@ -88,13 +89,16 @@ class BoardsState(AuthState):
     @rx.event
     def add_board(self, form_data: dict[str, Any]):
         """Add the board named by the form's `board` field (`greenhouse:stripe` or a careers page URL)."""
-        if self._require_user() is None:
+        user = self._require_user()
+        if user is None:
             return signed_out()
         text = form_data.get("board", "")
         text = text[:2000] if isinstance(text, str) else ""
         try:
             with session_scope() as session:
-                board, created = boards.add_board(session=session, text=text)
+                # The row, not the view: the service counts the user's additions and exempts admins.
+                account = session.get(User, user.id)
+                board, created = boards.add_board(session=session, text=text, user=account)
                 key = board.key
         except BadInput as exc:
             self.error, self.notice = sentence(str(exc)), ""

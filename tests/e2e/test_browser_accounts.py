@@ -1,0 +1,293 @@
+"""Browser test of accounts: `jobwatch serve` (production build, one port) driven by headless Chromium.
+
+Register ("check your email"), open the verification link from the local outbox (the `outbox_message` table of
+the server's SQLite database), log in, use the settings page (save, export my data as a download), open a second
+tab, log out in the first: the second tab's next action is refused on the server and lands on the login page,
+changing nothing (B24). Then forgot password, the reset link from the outbox, `New password` / `Set password`,
+and logging in with the new password (the old one no longer works).
+
+Every wait is on a condition (Playwright's auto-waiting `expect`, or polling the outbox until the message is
+there); any browser console error fails the test. Screenshots go to `test-artifacts/screenshots/accounts-*.png`.
+Uses Debian's `/usr/bin/chromium` (never `playwright install`); skipped with a reason when it is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from jobwatch.config import PROJECT_DIR
+from jobwatch.db import make_engine
+from jobwatch.models import JobAlert, OutboxMessage, User
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = PROJECT_DIR / "test-artifacts" / "screenshots"
+STARTUP_TIMEOUT_SECONDS = 420
+UI_TIMEOUT_MS = 20_000
+#: Longest wait for a message to appear in the outbox (it is written off the request path).
+MAIL_TIMEOUT_SECONDS = 20.0
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.timeout(STARTUP_TIMEOUT_SECONDS + 240),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
+]
+
+
+@dataclass
+class Server:
+    """A running `jobwatch serve`: its base URL, process, log file and database."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    engine: Engine
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+            return bool(json.loads(response.read()))
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`python -m jobwatch.webserver --port N` with a fresh data folder and `APP_URL` pointing at it."""
+    base = tmp_path_factory.mktemp("serve-accounts")
+    data_dir = base / "data"
+    shared_bun = PROJECT_DIR / ".data" / "reflex" / "bun" / "bin" / "bun"
+    if shared_bun.exists():
+        target = data_dir / "reflex" / "bun" / "bin" / "bun"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(shared_bun)
+    port = _free_port()
+    url = f"http://localhost:{port}"
+    env = dict(os.environ)
+    for var in ("DATABASE_URL", "REDIS_URL", "RESEND_API_KEY", "RESEND_API_URL", "SECRET_KEY"):
+        env.pop(var, None)
+    env.update(
+        JOBWATCH_DATA_DIR=str(data_dir),
+        JOBWATCH_ENV="development",
+        APP_URL=url,
+        REFLEX_WEB_WORKDIR=str(base / "web"),
+    )
+    env.setdefault("BUN_INSTALL_CACHE_DIR", str(PROJECT_DIR / ".data" / "reflex" / "bun-cache"))
+    log = base / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "jobwatch.webserver", "--port", str(port)],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    engine = make_engine(f"sqlite:///{data_dir / 'jobwatch.db'}")
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while not _healthy(url):
+            if process.poll() is not None:
+                pytest.fail(f"jobwatch serve exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"jobwatch serve did not answer /healthz in time:\n{log.read_text()[-4000:]}")
+            time.sleep(0.5)
+        yield Server(url=url, process=process, log=log, engine=engine)
+    finally:
+        engine.dispose()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _mail_link(server: Server, to: str, subject: str, path: str) -> str:
+    """The `path?token=...` link of the newest message to `to` with `subject`, waiting until it is there."""
+    deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
+    while True:
+        with Session(server.engine) as s:
+            message = s.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.to_email == to, OutboxMessage.subject == subject)
+                .order_by(col(OutboxMessage.id).desc())
+            ).first()
+        if message is not None:
+            assert message.kind == "account"
+            match = re.search(rf"{re.escape(server.url)}{path}\?token=[A-Za-z0-9_%-]+", message.text)
+            assert match, message.text
+            return match.group(0)
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {subject!r} message to {to} in the outbox")
+        time.sleep(0.2)
+
+
+def test_register_verify_login_logout_reset(server: Server, tmp_path: Path) -> None:
+    """The whole account path in a real browser, with a second tab that loses access at logout (B24)."""
+    from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+
+    def watch(page: Page) -> Page:
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                problems.append(f"console error: {message.text} ({message.location})")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        return page
+
+    email = f"acct-{secrets.token_hex(4)}@example.test"
+    password, new_password = "correct horse battery", "a brand new passphrase"
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+            accept_downloads=True,
+        )
+        try:
+            context.set_default_timeout(UI_TIMEOUT_MS)
+            expect.set_options(timeout=UI_TIMEOUT_MS)
+            page = watch(context.pages[0] if context.pages else context.new_page())
+
+            # Register: "check your email", and nobody is signed in yet.
+            page.goto(f"{server.url}/register")
+            page.get_by_label("Email").fill(email)
+            page.get_by_label("Password").fill(password)
+            page.get_by_role("button", name="Create account").click()
+            expect(page.get_by_text("We sent a message to")).to_be_visible()
+            expect(page.get_by_text(email)).to_be_visible()
+            page.screenshot(path=SCREENSHOTS / "accounts-01-register-check-email.png", full_page=True)
+
+            # Verify through the link in the outbox.
+            page.goto(_mail_link(server, email, "Confirm your email address", "/verify-email"))
+            expect(page.get_by_text(f"Thank you: {email} is confirmed.")).to_be_visible()
+            page.screenshot(path=SCREENSHOTS / "accounts-02-verified.png", full_page=True)
+            with Session(server.engine) as s:
+                assert s.exec(select(User).where(User.email == email)).one().email_verified_at is not None
+
+            # Log in.
+            page.get_by_role("link", name="Log in").click()
+            expect(page).to_have_url(re.compile(r"/login/?$"))
+            page.get_by_label("Email").fill(email)
+            page.get_by_label("Password").fill(password)
+            page.get_by_role("button", name="Log in").click()
+            expect(page).to_have_url(re.compile(r"/alerts/?$"))
+            expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+            # Settings: save a display name; export my data as a download.
+            page.get_by_role("link", name="Settings").click()
+            expect(page).to_have_url(re.compile(r"/settings/?$"))
+            expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+            profile = page.get_by_role("region", name="Profile and digest times")
+            profile.get_by_label("Display name").fill("Ada")
+            profile.get_by_label("Time zone").select_option("Europe/Berlin")
+            profile.get_by_role("button", name="Save settings").click()
+            expect(profile.get_by_text("Saved.")).to_be_visible()
+            email_section = page.get_by_role("region", name="Email address")
+            expect(email_section.get_by_text("Confirmed")).to_be_visible()
+            with page.expect_download() as download_info:
+                page.get_by_role("button", name="Export my data").click()
+            download = download_info.value
+            assert download.suggested_filename.startswith("jobwatch-export-")
+            exported = json.loads(Path(download.path()).read_text())
+            assert exported["account"]["email"] == email and exported["account"]["display_name"] == "Ada"
+            assert exported["account"]["timezone"] == "Europe/Berlin"
+            page.screenshot(path=SCREENSHOTS / "accounts-03-settings.png", full_page=True)
+
+            # A second tab of the same browser is signed in from the cookie.
+            tab2 = watch(context.new_page())
+            tab2.goto(f"{server.url}/settings")
+            expect(tab2.get_by_role("heading", name="Settings")).to_be_visible()
+            tab2_profile = tab2.get_by_role("region", name="Profile and digest times")
+            expect(tab2_profile.get_by_label("Display name")).to_have_value("Ada")
+            tab2.goto(f"{server.url}/alerts/new")
+            expect(tab2.get_by_role("button", name="Save alert")).to_be_visible()
+
+            # Log out in the first tab.
+            page.bring_to_front()
+            page.get_by_role("button", name="Log out").click()
+            expect(page).to_have_url(re.compile(r"/login/?$"))
+
+            # The second tab still shows the builder, but its next action is refused on the server (B24).
+            tab2.bring_to_front()
+            tab2.get_by_label("Name").fill("python")
+            tab2.get_by_role("button", name="Save alert").click()
+            expect(tab2).to_have_url(re.compile(r"/login/?$"))
+            expect(tab2.get_by_role("button", name="Log in")).to_be_visible()
+            tab2.screenshot(path=SCREENSHOTS / "accounts-04-second-tab-after-logout.png", full_page=True)
+            with Session(server.engine) as s:
+                assert s.exec(select(JobAlert)).all() == []
+            tab2.goto(f"{server.url}/settings")
+            expect(tab2).to_have_url(re.compile(r"/login/?$"))
+            tab2.close()
+
+            # Forgot password: the reset link from the outbox, a new password, then log in with it.
+            page.get_by_role("link", name="Forgot password?").click()
+            expect(page).to_have_url(re.compile(r"/forgot-password/?$"))
+            page.get_by_label("Email").fill(email)
+            page.get_by_role("button", name="Send reset link").click()
+            expect(page.get_by_text(f"If an account uses {email}, we have sent it a link")).to_be_visible()
+            page.screenshot(path=SCREENSHOTS / "accounts-05-forgot-password.png", full_page=True)
+            page.goto(_mail_link(server, email, "Set a new jobwatch password", "/reset-password"))
+            page.get_by_label("New password").fill(new_password)
+            page.screenshot(path=SCREENSHOTS / "accounts-06-reset-password.png", full_page=True)
+            page.get_by_role("button", name="Set password").click()
+            expect(page).to_have_url(re.compile(r"/login\?done=reset$"))
+            expect(page.get_by_text("Your new password is set")).to_be_visible()
+
+            page.get_by_label("Email").fill(email)
+            page.get_by_label("Password").fill(password)
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_text("Invalid email or password.")).to_be_visible()
+            page.get_by_label("Password").fill(new_password)
+            page.get_by_role("button", name="Log in").click()
+            expect(page).to_have_url(re.compile(r"/alerts/?$"))
+            expect(page.get_by_text("Ada").or_(page.get_by_text(email)).first).to_be_visible()
+            page.screenshot(path=SCREENSHOTS / "accounts-07-logged-in-after-reset.png", full_page=True)
+            page.get_by_role("button", name="Log out").click()
+            expect(page).to_have_url(re.compile(r"/login/?$"))
+        finally:
+            context.close()
+
+    assert not problems, "\n".join(problems)
