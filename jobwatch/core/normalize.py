@@ -748,6 +748,43 @@ def _region_text(region: str | None, country: str | None) -> str | None:
     return region
 
 
+#: Lone city names that, in job postings, almost always mean one country's city. Used only when nothing else
+#: names a country: "London" -> GB, "Hybrid - Sydney" -> AU, "SF / NY" -> US. Kept short and unambiguous on
+#: purpose (no "Portland", "Cambridge", "Georgia"): a wrong country is worse than none.
+MAJOR_CITIES: dict[str, str] = {
+    "london": "GB", "manchester": "GB", "edinburgh": "GB", "glasgow": "GB", "bristol": "GB",
+    "dublin": "IE", "paris": "FR", "lyon": "FR", "berlin": "DE", "munich": "DE", "münchen": "DE",
+    "hamburg": "DE", "frankfurt": "DE", "cologne": "DE", "köln": "DE", "stuttgart": "DE",
+    "amsterdam": "NL", "rotterdam": "NL", "brussels": "BE", "zurich": "CH", "zürich": "CH", "geneva": "CH",
+    "vienna": "AT", "wien": "AT", "prague": "CZ", "warsaw": "PL", "krakow": "PL", "kraków": "PL",
+    "wroclaw": "PL", "wrocław": "PL", "stockholm": "SE", "copenhagen": "DK", "oslo": "NO", "helsinki": "FI",
+    "madrid": "ES", "barcelona": "ES", "lisbon": "PT", "lisboa": "PT", "porto": "PT", "milan": "IT",
+    "milano": "IT", "rome": "IT", "athens": "GR", "budapest": "HU", "bucharest": "RO", "tallinn": "EE",
+    "tel aviv": "IL", "dubai": "AE", "singapore": "SG", "tokyo": "JP", "osaka": "JP", "seoul": "KR",
+    "hong kong": "HK", "taipei": "TW", "shanghai": "CN", "beijing": "CN", "shenzhen": "CN",
+    "bangalore": "IN", "bengaluru": "IN", "hyderabad": "IN", "mumbai": "IN", "pune": "IN", "chennai": "IN",
+    "gurgaon": "IN", "gurugram": "IN", "new delhi": "IN", "sydney": "AU", "melbourne": "AU",
+    "brisbane": "AU", "auckland": "NZ", "toronto": "CA", "vancouver": "CA", "montreal": "CA",
+    "montréal": "CA", "são paulo": "BR", "sao paulo": "BR", "mexico city": "MX", "buenos aires": "AR",
+    "bogota": "CO", "bogotá": "CO", "san francisco": "US", "sf": "US", "new york": "US",
+    "new york city": "US", "nyc": "US", "ny": "US", "seattle": "US", "austin": "US", "chicago": "US",
+    "boston": "US", "los angeles": "US", "denver": "US", "atlanta": "US", "san jose": "US",
+    "palo alto": "US", "mountain view": "US", "menlo park": "US", "sunnyvale": "US", "washington dc": "US",
+    "washington, d.c.": "US", "miami": "US", "dallas": "US", "houston": "US", "philadelphia": "US",
+    "pittsburgh": "US", "salt lake city": "US", "san diego": "US", "nashville": "US", "minneapolis": "US",
+}  # fmt: skip
+
+
+def _city_country(text: str) -> str | None:
+    """The country of `text` when it names one major city, or several that all lie in one country."""
+    places = [p.strip() for p in re.split(r"\s*(?:/|\||;|,|&|\band\b|\bor\b)\s*", text) if p and p.strip()]
+    places = [p for p in places if not _word_kind(p)]
+    codes = {MAJOR_CITIES.get(_fold(p)) for p in places}
+    if not places or None in codes or len(codes) != 1:
+        return None
+    return codes.pop()
+
+
 def parse_location(raw: str, *, country: str | None = None) -> Location:
     """Read one place a posting lists into `Location(raw, city, region, country)`, best effort.
 
@@ -759,13 +796,14 @@ def parse_location(raw: str, *, country: str | None = None) -> Location:
     alpha-3-first "USA DC Washington" / "DEU Wiesbaden - Wiesbaden Army Airfield (APC180)". Country names
     and capital codes go through :func:`country_code`. Workplace words (Remote, Hybrid,
     Remote-Friendly), parentheticals such as "(HQ)" and areas larger than a country (EMEA, Europe)
-    give no city. A text naming several places ("SF / NY") gives no city, region or country.
+    give no city. A text naming several places ("SF / NY") gives no city or region, and a country only when
+    every place is a major city of that country (`MAJOR_CITIES`).
 
     `country` is the source's own country field (Lever `country`, ISO alpha-2): it settles ambiguous
     codes ("Bangalore, IN" with country IN) and fills the country when the text names none; a country
-    the text names explicitly wins. Nothing is invented: a part that cannot be read stays None
-    ("London" -> city London, country None; "Munich, DE" -> region DE, country None, since DE is also
-    Delaware).
+    the text names explicitly wins. A lone major city with no country anywhere takes its country from
+    `MAJOR_CITIES` ("London" -> GB). Otherwise nothing is invented: a part that cannot be read stays None
+    ("Wilmington, DE" -> region DE, country None, since DE is also Germany's code).
     """
     text = clean_text(raw)
     hint = country_code(country.upper()) if isinstance(country, str) and country.strip() else None
@@ -779,7 +817,7 @@ def parse_location(raw: str, *, country: str | None = None) -> Location:
     outside = re.sub(r"\([^()]*\)", " ", normalized)
     parts = _place_parts(outside)
     if parts is None:
-        return Location(raw=text, country=hint)
+        return Location(raw=text, country=hint or _city_country(outside))
     if not parts:
         # "Remote (US)": the parenthetical is the place, but only when it names a country or region.
         for inner in parens:
@@ -791,6 +829,8 @@ def parse_location(raw: str, *, country: str | None = None) -> Location:
         return Location(raw=text, country=hint)
     city, region, found, explicit = _interpret(parts, hint)
     final_country = found if explicit or hint is None else hint
+    if final_country is None and city is not None and region is None and len(parts) == 1:
+        final_country = MAJOR_CITIES.get(_fold(city))
     return Location(raw=text, city=city, region=region, country=final_country)
 
 

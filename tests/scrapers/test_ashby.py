@@ -90,7 +90,7 @@ def test_b16_markup_and_unknown_places() -> None:
     html = analyst.description_html or ""
     for bad in ("onmouseover", "style=", "<iframe", "evil.example"):
         assert bad not in html
-    assert analyst.locations == [Location("SF / NY / Remote", None, None, None)]  # several places: not guessed
+    assert analyst.locations == [Location("SF / NY / Remote", None, None, "US")]  # several US cities: US, no city
     technician = jobs["8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d03"]
     assert technician.workplace is None
     assert technician.description_html is None

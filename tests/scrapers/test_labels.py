@@ -96,12 +96,6 @@ def test_at_least_95_percent_of_given_values_are_right(field: str) -> None:
     assert (given - len(wrong)) / given >= 0.95, "\n".join(wrong)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="91% today: the misses are lone city names ('London', 'Hybrid - Sydney', Ashby's 'SF / NY', Personio "
-    "offices), which parse_location deliberately leaves without a country (tests/scrapers/test_normalize.py "
-    "asserts 'London' -> country None); reaching 95% needs a decision to infer countries from a city gazetteer",
-)
 def test_a_country_for_95_percent_of_postings_naming_a_place() -> None:
     assert ROOT is not None
     parsed, _skipped = corpus(Path(ROOT))

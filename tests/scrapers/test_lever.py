@@ -128,10 +128,10 @@ def test_all_locations_with_one_country() -> None:
     item["categories"]["allLocations"] = ["London", "Stockholm"]
     item["country"] = "GB"
     [posting] = parse(json.dumps(item).encode())
-    # Lever's single `country` belongs to the main location only.
+    # Lever's single `country` belongs to the main location only; Stockholm's comes from the city table.
     assert posting.locations == [
         Location("London", "London", None, "GB"),
-        Location("Stockholm", "Stockholm", None, None),
+        Location("Stockholm", "Stockholm", None, "SE"),
     ]
 
 

@@ -263,8 +263,13 @@ def test_parse_datetime_never_raises(value: object) -> None:
         ("Japan", None, None, "JP"),
         ("Singapore", None, None, "SG"),
         ("Texas", None, "Texas", "US"),
-        ("London", "London", None, None),
-        ("Hybrid - Sydney", "Sydney", None, None),
+        # A lone major city takes its country from the curated table; other lone cities stay unknown.
+        ("London", "London", None, "GB"),
+        ("Hybrid - Sydney", "Sydney", None, "AU"),
+        ("Portland", "Portland", None, None),
+        ("SF / NY", None, None, "US"),
+        ("Berlin / Munich", None, None, "DE"),
+        ("London / Berlin", None, None, None),
         # Never invented: ambiguous or unknown parts stay empty.
         ("Wilmington, DE", "Wilmington", "DE", None),
         ("Tbilisi, Georgia", "Tbilisi", "Georgia", None),
@@ -273,7 +278,7 @@ def test_parse_datetime_never_raises(value: object) -> None:
         ("EMEA", None, None, None),
         ("Remote - European Union", None, None, None),
         ("Remote-Friendly (Travel-Required)", None, None, None),
-        ("SF / NY / Remote", None, None, None),
+        ("SF / NY / Remote", None, None, "US"),
         ("London, Berlin", "London", None, None),
     ],
 )

@@ -30,7 +30,7 @@ def test_a_feed() -> None:
     assert engineer.url == "https://acme.jobs.personio.de/job/900001"
     assert engineer.company == "Acme GmbH & Co. KG"
     assert engineer.department == "Product & Tech"
-    assert engineer.locations == [Location("Munich", "Munich"), Location("Berlin", "Berlin")]
+    assert engineer.locations == [Location("Munich", "Munich", None, "DE"), Location("Berlin", "Berlin", None, "DE")]
     assert engineer.employment_type == "full_time"
     assert engineer.salary == Salary(70000, 90000, "EUR", "year")
     assert engineer.posted_at == datetime(2026, 5, 4, 7, 15, tzinfo=UTC)
