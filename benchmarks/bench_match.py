@@ -2,13 +2,23 @@
 
     .venv/bin/python -m benchmarks.bench_match                # 10K x 10K with the seed matcher, then 10K x 100K
     .venv/bin/python -m benchmarks.bench_match --alerts 10000 --big-alerts 0
+    .venv/bin/python -m benchmarks.bench_match --repeat 3     # each jobwatch run three times: best and spread
 
-1. 10K postings x 10K alerts: jobwatch's `match_all` against the original plan's matcher
-   (`../shared/bench/seed_matcher.py`, or `JOBWATCH_SEED_MATCHER`), imported by path, never copied. The seed
-   matcher's cost is linear in alerts, so it runs on a sample of alerts and its time is scaled up (said so
-   in the output). The match count is printed and checked on a subsample against a brute-force run of the
-   same semantics (every pair through the core predicate, no index).
+1. 10K postings x 10K alerts: jobwatch against the original plan's matcher (`../shared/bench/seed_matcher.py`,
+   or `JOBWATCH_SEED_MATCHER`), imported by path, never copied. The seed matcher's cost is linear in
+   alerts, so it runs on a sample of alerts and its time is scaled up (said so in the output). The match
+   count is printed and checked on a subsample against a brute-force run of the same semantics (every pair
+   through the core predicate, no index).
 2. 10K postings x 100K alerts: time, peak memory (the process's maximum resident set size) and pairs/s.
+
+jobwatch is timed two ways, both printed:
+- `match_all` end to end (what `jobwatch match` runs): compiling the alerts, reading the first postings for
+  term statistics, building the index, then tokenizing and matching every posting; pairs collected in a list
+  (as the seed matcher returns them). Once on one process, once with `processes=2` (chunks of postings
+  shared with a forked copy of the process).
+- as the worker runs: `build` (compile the alerts and index them, with statistics from 1,000 postings) once,
+  then `match` (tokenize each posting and match it through the index), since the worker keeps its index
+  across batches and only refreshes what changed.
 """
 
 from __future__ import annotations
@@ -18,15 +28,26 @@ import gc
 import importlib.util
 import os
 import resource
+import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from benchmarks.generator import NOW, Generator
 from jobwatch.core.filters import parse_filters
-from jobwatch.core.matching import compile_alert, match_all, matches, prepare
+from jobwatch.core.matching import (
+    SAMPLE_SIZE,
+    AlertIndex,
+    TermStatistics,
+    compile_alert,
+    compile_alerts,
+    match_all,
+    matches,
+    prepare,
+)
 
 DEFAULT_SEED_MATCHER = Path(__file__).resolve().parents[2] / "shared" / "bench" / "seed_matcher.py"
 
@@ -42,17 +63,52 @@ def load_seed_matcher() -> ModuleType:
     return module
 
 
-def peak_rss_mb() -> float:
-    """The process's peak resident set size so far, in MB (Linux reports KB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """The peak resident set size so far of this process (or of the largest child that has ended), in MB
+    (Linux reports KB). A forked child's figure counts the pages it shares with this process."""
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
-def run_jobwatch(postings: list[Any], alerts: list[tuple[str, dict[str, Any]]]) -> tuple[float, set[tuple[str, str]]]:
+def run_jobwatch(
+    postings: list[Any], alerts: list[tuple[str, dict[str, Any]]], processes: int = 1
+) -> tuple[float, list[tuple[str, str]]]:
+    """`match_all` end to end on `processes` processes: seconds, and the pairs."""
     parsed = [(alert_id, parse_filters(filters)) for alert_id, filters in alerts]
     gc.collect()
     start = time.perf_counter()
-    found = set(match_all(postings, parsed, now=NOW))
+    found = list(match_all(postings, parsed, now=NOW, processes=processes))
     return time.perf_counter() - start, found
+
+
+def run_worker_style(postings: list[Any], alerts: list[tuple[str, dict[str, Any]]]) -> tuple[float, float, int]:
+    """Build the index once, then match every posting through it: (build seconds, match seconds, pairs)."""
+    parsed = [(alert_id, parse_filters(filters)) for alert_id, filters in alerts]
+    gc.collect()
+    start = time.perf_counter()
+    sample = [prepare(posting) for posting in postings[:SAMPLE_SIZE]]
+    index = AlertIndex(compile_alerts(parsed), stats=TermStatistics(sample))
+    built = time.perf_counter()
+    del sample
+    count = 0
+    for posting in postings:
+        count += len(index.match(prepare(posting), now=NOW))
+    return built - start, time.perf_counter() - built, count
+
+
+def timed(runs: int, run: Callable[[], Any]) -> tuple[list[Any], str]:
+    """`run()` `runs` times; every result, and the spread of the first element (seconds) as text."""
+    results = [run() for _ in range(runs)]
+    return results, spread([result[0] for result in results])
+
+
+def spread(seconds: list[float]) -> str:
+    """ "best 1.23 s" for one run; with more, the median and range too."""
+    if len(seconds) == 1:
+        return f"{seconds[0]:.2f} s"
+    return (
+        f"best {min(seconds):.2f} s, median {statistics.median(seconds):.2f} s, "
+        f"range {min(seconds):.2f}-{max(seconds):.2f} s over {len(seconds)} runs"
+    )
 
 
 def brute_force(postings: list[Any], alerts: list[tuple[str, dict[str, Any]]]) -> set[tuple[str, str]]:
@@ -76,6 +132,8 @@ def main() -> None:
     parser.add_argument("--check-postings", type=int, default=500)
     parser.add_argument("--check-alerts", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each jobwatch timing (best is used)")
+    parser.add_argument("--processes", type=int, default=2, help="processes for the second match_all timing")
     args = parser.parse_args()
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; generator seed {args.seed}")
@@ -91,10 +149,23 @@ def main() -> None:
 
     # 1. 10K x 10K, jobwatch and the seed matcher side by side.
     small = alerts[: args.alerts]
-    elapsed, found = run_jobwatch(postings, small)
     pairs = len(postings) * len(small)
     print(f"\n== {len(postings):,} postings x {len(small):,} alerts ==")
-    print(f"jobwatch:     {elapsed:8.2f} s  {len(found):,} matches  {pairs / elapsed:,.0f} pairs/s")
+    runs, text = timed(args.repeat, lambda: run_jobwatch(postings, small))
+    alone = min(seconds for seconds, _ in runs)
+    found = set(runs[0][1])
+    del runs
+    print(f"jobwatch match_all, end to end, 1 process: {text}  {len(found):,} matches  {pairs / alone:,.0f} pairs/s")
+    runs, text = timed(args.repeat, lambda: run_jobwatch(postings, small, args.processes))
+    elapsed = min(seconds for seconds, _ in runs)
+    assert all(set(pairs_found) == found for _, pairs_found in runs)
+    del runs
+    print(f"jobwatch match_all, end to end, {args.processes} processes: {text}  {pairs / elapsed:,.0f} pairs/s")
+    worker, _ = timed(args.repeat, lambda: run_worker_style(postings, small))
+    builds = [build for build, _, _ in worker]
+    matched = [match for _, match, _ in worker]
+    assert all(count == len(found) for _, _, count in worker)
+    print(f"jobwatch as the worker: build {spread(builds)}; match {spread(matched)}")
 
     seed = load_seed_matcher()
     jobs = [{**posting.to_json(), "id": posting.id} for posting in postings]
@@ -108,7 +179,10 @@ def main() -> None:
         f"{seed_sample_time:.2f} s, scaled linearly; {len(seed_pairs):,} matches on the sample, with its old "
         "substring semantics)"
     )
-    print(f"ratio:        {seed_time / elapsed:8.0f}x faster")
+    print(
+        f"ratio:        {seed_time / elapsed:8.0f}x faster end to end on {args.processes} processes (best run); "
+        f"{seed_time / alone:.0f}x on 1; {seed_time / min(matched):.0f}x for the worker's match, its index built"
+    )
 
     check_postings = postings[: args.check_postings]
     check_alerts = small[: args.check_alerts]
@@ -130,12 +204,34 @@ def main() -> None:
         del jobs, seed_pairs, found
         gc.collect()
         before = peak_rss_mb()
-        elapsed, found = run_jobwatch(postings, alerts[: args.big_alerts])
-        pairs = len(postings) * args.big_alerts
-        print(f"\n== {len(postings):,} postings x {args.big_alerts:,} alerts ==")
+        big = alerts[: args.big_alerts]
+        pairs = len(postings) * len(big)
+        print(f"\n== {len(postings):,} postings x {len(big):,} alerts ==")
+        runs, text = timed(args.repeat, lambda: run_jobwatch(postings, big))
+        elapsed = min(seconds for seconds, _ in runs)
+        count = len(runs[0][1])
+        del runs
+        gc.collect()
         print(
-            f"jobwatch:     {elapsed:8.2f} s  {len(found):,} matches  {pairs / elapsed:,.0f} pairs/s  "
+            f"jobwatch match_all, end to end, 1 process: {text}  {count:,} matches  {pairs / elapsed:,.0f} pairs/s  "
             f"peak RSS {peak_rss_mb():,.0f} MB (was {before:,.0f} MB before this run, with the data generated)"
+        )
+        runs, text = timed(args.repeat, lambda: run_jobwatch(postings, big, args.processes))
+        elapsed = min(seconds for seconds, _ in runs)
+        assert all(len(pairs_found) == count for _, pairs_found in runs)
+        del runs
+        gc.collect()
+        print(
+            f"jobwatch match_all, end to end, {args.processes} processes: {text}  {pairs / elapsed:,.0f} pairs/s  "
+            f"peak RSS {peak_rss_mb():,.0f} MB here, {peak_rss_mb(resource.RUSAGE_CHILDREN):,.0f} MB in a forked copy"
+        )
+        worker, _ = timed(args.repeat, lambda: run_worker_style(postings, big))
+        assert all(found_count == count for _, _, found_count in worker)
+        builds = [build for build, _, _ in worker]
+        matched = [match for _, match, _ in worker]
+        print(
+            f"jobwatch as the worker: build {spread(builds)}; match {spread(matched)}  "
+            f"{pairs / min(matched):,.0f} pairs/s; peak RSS {peak_rss_mb():,.0f} MB"
         )
 
 

@@ -14,10 +14,16 @@ The work is split so that each side is prepared once however many pairs are test
 
 from __future__ import annotations
 
+import gc
+import os
+import pickle
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache, partial
+from itertools import islice, pairwise, repeat
+from typing import Any
 
 from jobwatch.core.filters import AlertFilters
 from jobwatch.core.geo import country_names
@@ -39,8 +45,10 @@ __all__ = [
     "Term",
     "TermStatistics",
     "compile_alert",
+    "compile_alerts",
     "compile_keyword",
     "compile_location",
+    "document_filter",
     "document_tokens",
     "encode_term",
     "flat_terms",
@@ -49,6 +57,7 @@ __all__ = [
     "plan_fits_documents",
     "posting_terms",
     "prepare",
+    "residual",
     "search_document",
     "search_plan",
 ]
@@ -64,30 +73,29 @@ class PreparedText:
     """One text (a title, a description, a location's raw text) as its tokens.
 
     `tokens` is the token tuple in order; `vocabulary` the set of distinct tokens (for the single-token
-    keywords that are most alerts, a set lookup decides). The token positions that multi-token keywords need
-    are built on first use, since most texts never meet one.
+    keywords that are most alerts, a set lookup decides). The pairs of adjacent tokens that multi-token
+    keywords need are built on first use, since most texts never meet one.
     """
 
-    __slots__ = ("_positions", "tokens", "vocabulary")
+    __slots__ = ("_pairs", "tokens", "vocabulary")
 
     def __init__(self, tokens: Sequence[str]) -> None:
         self.tokens: tuple[str, ...] = tuple(tokens)
         self.vocabulary: frozenset[str] = frozenset(self.tokens)
-        self._positions: dict[str, list[int]] | None = None
+        self._pairs: frozenset[tuple[str, str]] | None = None
 
     @classmethod
     def of(cls, text: str | None) -> PreparedText:
         """Tokenize `text` (None is an empty text)."""
         return cls(tokenize(text) if text else ())
 
-    def positions(self, token: str) -> Sequence[int]:
-        """Ascending indexes in `tokens` where `token` stands (empty when it does not occur)."""
-        if self._positions is None:
-            table: dict[str, list[int]] = {}
-            for index, item in enumerate(self.tokens):
-                table.setdefault(item, []).append(index)
-            self._positions = table
-        return self._positions.get(token, ())
+    def pairs(self) -> frozenset[tuple[str, str]]:
+        """Every pair of adjacent tokens, `(tokens[i], tokens[i + 1])`."""
+        pairs = self._pairs
+        if pairs is None:
+            tokens = self.tokens
+            pairs = self._pairs = frozenset(pairwise(tokens))
+        return pairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +103,15 @@ class CompiledKeyword:
     """A keyword as a token sequence (CONTRACT section 3, "Occurs").
 
     `tokens` is non-empty. `phrase` is True for a keyword typed in double quotes, which turns the plural rule
-    off; otherwise `last_forms` holds the last token and the same plus "s" and "es".
+    off; otherwise `last_forms` holds the last token and the same plus "s" and "es". `last_pairs` holds the
+    last two tokens as pairs, the last one in each of its forms (empty for a keyword of one token).
     """
 
     text: str
     tokens: tuple[str, ...]
     phrase: bool
     last_forms: frozenset[str]
+    last_pairs: frozenset[tuple[str, str]] = frozenset()
 
     def index_keys(self) -> frozenset[str]:
         """Text tokens of which at least one must occur wherever this keyword occurs (for pruning)."""
@@ -119,6 +129,11 @@ class CompiledKeyword:
         first = self.tokens[0]
         if first not in vocabulary:
             return False
+        # Two tokens (most phrases): one set test on the text's adjacent pairs decides.
+        if self.last_pairs.isdisjoint(text.pairs()):
+            return False
+        if count == 2:
+            return True
         tokens = text.tokens
         middle = self.tokens[1:-1]
         last = len(tokens) - count
@@ -142,6 +157,7 @@ def _unquote(text: str) -> tuple[str, bool]:
     return stripped, False
 
 
+@lru_cache(maxsize=65536)  # users type the same keywords over and over; the result is immutable
 def compile_keyword(keyword: str) -> CompiledKeyword:
     """Compile one keyword string into its token sequence (CONTRACT section 3, "Occurs").
 
@@ -155,7 +171,8 @@ def compile_keyword(keyword: str) -> CompiledKeyword:
         raise ValueError(f"keyword {keyword!r} has no letters or digits")
     last = tokens[-1]
     forms = frozenset((last,)) if phrase else frozenset((last, *(last + suffix for suffix in _PLURAL_SUFFIXES)))
-    return CompiledKeyword(text=keyword, tokens=tokens, phrase=phrase, last_forms=forms)
+    pairs = frozenset((tokens[-2], form) for form in forms) if len(tokens) > 1 else frozenset()
+    return CompiledKeyword(text=keyword, tokens=tokens, phrase=phrase, last_forms=forms, last_pairs=pairs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +223,7 @@ class LocationMatcher:
         return self.keyword.occurs_in(location.raw)
 
 
+@lru_cache(maxsize=16384)
 def compile_location(text: str) -> LocationMatcher:
     """Compile one `locations` filter string into a :class:`LocationMatcher` (ValueError without a token)."""
     key = fold_key(_unquote(text)[0])
@@ -242,6 +260,37 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
+# Companies, boards, departments and places repeat from posting to posting: their folded forms are cached.
+@lru_cache(maxsize=8192)
+def _company_keys(company: str | None, source: str, board: str | None) -> frozenset[str]:
+    keys: set[str] = set()
+    if company:
+        keys.add(fold_key(company))
+    if board:
+        keys.add(fold_key(board))
+        keys.add(fold_key(f"{source}:{board}"))
+    return frozenset(keys)
+
+
+@lru_cache(maxsize=4096)
+def _department_keys(department: str | None, team: str | None) -> frozenset[str]:
+    return frozenset(fold_key(value) for value in (department, team) if value)
+
+
+@lru_cache(maxsize=8192)
+def _prepared_locations(
+    locations: tuple[Location, ...],
+) -> tuple[tuple[PreparedLocation, ...], frozenset[str], frozenset[str]]:
+    prepared = tuple(PreparedLocation.of(location) for location in locations)
+    keys: set[str] = set()
+    vocabulary: set[str] = set()
+    for location in prepared:
+        keys.update(key for key in (location.city, location.region, location.country) if key)
+        keys.update(location.country_names)
+        vocabulary.update(location.raw.vocabulary)
+    return prepared, frozenset(keys), frozenset(vocabulary)
+
+
 def prepare(posting: Posting, *, document: str | None = None) -> PreparedPosting:
     """Tokenize and fold `posting` once (CONTRACT section 2 fields read: title, description_text, company,
     source, board, department, team, locations, workplace, employment_type, salary, posted_at).
@@ -249,41 +298,25 @@ def prepare(posting: Posting, *, document: str | None = None) -> PreparedPosting
     With `document` (the posting's stored :func:`search_document`), title and description tokens are read
     from it instead of tokenizing `title` and `description_text` again, which is several times faster.
     """
-    company_keys: set[str] = set()
-    if posting.company:
-        company_keys.add(fold_key(posting.company))
-    if posting.board:
-        company_keys.add(fold_key(posting.board))
-        company_keys.add(fold_key(f"{posting.source}:{posting.board}"))
-    department_keys = {fold_key(value) for value in (posting.department, posting.team) if value}
-    title_tokens: list[str] | None = None
-    description_tokens: list[str] | None = None
     if document is not None:
         title_tokens, description_tokens = document_tokens(document)
-    locations = tuple(PreparedLocation.of(location) for location in posting.locations)
-    location_keys: set[str] = set()
-    location_vocabulary: set[str] = set()
-    for location in locations:
-        location_keys.update(key for key in (location.city, location.region, location.country) if key)
-        location_keys.update(location.country_names)
-        location_vocabulary.update(location.raw.vocabulary)
+        title, description = PreparedText(title_tokens), PreparedText(description_tokens)
+    else:
+        title, description = PreparedText.of(posting.title), PreparedText.of(posting.description_text)
+    locations, location_keys, location_vocabulary = _prepared_locations(tuple(posting.locations))
     return PreparedPosting(
         id=posting.id,
-        title=PreparedText.of(posting.title) if title_tokens is None else PreparedText(title_tokens),
-        description=(
-            PreparedText.of(posting.description_text)
-            if description_tokens is None
-            else PreparedText(description_tokens)
-        ),
-        company_keys=frozenset(company_keys),
-        department_keys=frozenset(department_keys),
+        title=title,
+        description=description,
+        company_keys=_company_keys(posting.company, posting.source, posting.board),
+        department_keys=_department_keys(posting.department, posting.team),
         locations=locations,
         workplace=posting.workplace,
         employment_type=posting.employment_type,
         salary=posting.salary,
         posted_at=_aware(posting.posted_at) if posting.posted_at is not None else None,
-        location_keys=frozenset(location_keys),
-        location_vocabulary=frozenset(location_vocabulary),
+        location_keys=location_keys,
+        location_vocabulary=location_vocabulary,
     )
 
 
@@ -474,6 +507,12 @@ class SearchPlan:
 
     groups: tuple[SearchQuery, ...]
     excluded: tuple[Term, ...]
+    #: The filter key each group comes from ("keywords", ..., "is_remote"), and whether the group is
+    #: *exact*: true of a posting's terms exactly when `matches()`'s test of that key passes (every keyword
+    #: and location string of one token). `exclusions_exact`: `excluded` says all of `exclude_keywords`.
+    keys: tuple[str, ...] = ()
+    exact: tuple[bool, ...] = ()
+    exclusions_exact: bool = True
 
 
 def _and(children: Iterable[SearchQuery]) -> SearchQuery:
@@ -497,20 +536,34 @@ def search_plan(alert: CompiledAlert) -> SearchPlan:
     """The :class:`SearchPlan` of a compiled alert: one group per set list key (keywords, title_keywords,
     companies, departments, locations, employment_types) plus `is_remote: true`."""
     groups: list[SearchQuery] = []
+    keys: list[str] = []
+    exact: list[bool] = []
+
+    def group(key: str, query: SearchQuery, is_exact: bool) -> None:
+        groups.append(query)
+        keys.append(key)
+        exact.append(is_exact)
+
     if alert.keywords:
-        groups.append(
+        group(
+            "keywords",
             _or(
                 _keyword_query(keyword, field)
                 for keyword in alert.keywords
                 for field in (FIELD_TITLE, FIELD_DESCRIPTION)
-            )
+            ),
+            not alert.keyword_phrases,
         )
     if alert.title_keywords:
-        groups.append(_or(_keyword_query(keyword, FIELD_TITLE) for keyword in alert.title_keywords))
+        group(
+            "title_keywords",
+            _or(_keyword_query(keyword, FIELD_TITLE) for keyword in alert.title_keywords),
+            not alert.title_phrases,
+        )
     if alert.companies:
-        groups.append(_or((FIELD_COMPANY, key) for key in sorted(alert.companies)))
+        group("companies", _or((FIELD_COMPANY, key) for key in sorted(alert.companies)), True)
     if alert.departments:
-        groups.append(_or((FIELD_DEPARTMENT, key) for key in sorted(alert.departments)))
+        group("departments", _or((FIELD_DEPARTMENT, key) for key in sorted(alert.departments)), True)
     if alert.locations:
         options: list[SearchQuery] = []
         for matcher in alert.locations:
@@ -518,11 +571,13 @@ def search_plan(alert: CompiledAlert) -> SearchPlan:
             options.append(_keyword_query(matcher.keyword, FIELD_LOCATION_TEXT))
             if matcher.remote:
                 options.append((FIELD_WORKPLACE, _REMOTE))
-        groups.append(_or(options))
+        # Exact: a key equals a city, region, country code or name exactly when it is among the posting's
+        # location keys, and a one-token string occurs in a raw text exactly when one of its forms does.
+        group("locations", _or(options), not alert.location_phrases)
     if alert.employment_types:
-        groups.append(_or((FIELD_EMPLOYMENT, value) for value in sorted(alert.employment_types)))
+        group("employment_types", _or((FIELD_EMPLOYMENT, value) for value in sorted(alert.employment_types)), True)
     if alert.is_remote:
-        groups.append((FIELD_WORKPLACE, _REMOTE))
+        group("is_remote", (FIELD_WORKPLACE, _REMOTE), True)
     excluded: list[Term] = []
     for keyword in alert.exclude_keywords:
         # Only a one-token keyword is excluded by one term; a phrase needs its tokens in order, which terms
@@ -531,7 +586,85 @@ def search_plan(alert: CompiledAlert) -> SearchPlan:
             excluded.extend((field, form) for form in sorted(keyword.last_forms) for field in ("t", "d"))
     if alert.is_remote is False:
         excluded.append((FIELD_WORKPLACE, _REMOTE))
-    return SearchPlan(groups=tuple(groups), excluded=tuple(dict.fromkeys(excluded)))
+    return SearchPlan(
+        groups=tuple(groups),
+        excluded=tuple(dict.fromkeys(excluded)),
+        keys=tuple(keys),
+        exact=tuple(exact),
+        exclusions_exact=not alert.exclude_phrases,
+    )
+
+
+#: What :func:`residual` clears for each exact key (and for exclusions said by terms).
+_CLEARED: dict[str, dict[str, object]] = {
+    "keywords": {"keywords": (), "keyword_forms": frozenset(), "keyword_phrases": ()},
+    "title_keywords": {"title_keywords": (), "title_forms": frozenset(), "title_phrases": ()},
+    "companies": {"companies": frozenset()},
+    "departments": {"departments": frozenset()},
+    "locations": {
+        "locations": (),
+        "location_remote": False,
+        "location_keys": frozenset(),
+        "location_forms": frozenset(),
+        "location_phrases": (),
+    },
+    "employment_types": {"employment_types": frozenset()},
+    "is_remote": {"is_remote": None},
+}
+
+
+def residual(alert: CompiledAlert, plan: SearchPlan, *, freshness: bool = True) -> CompiledAlert | None:
+    """What :func:`matches` must still test of `alert` for a posting of whose terms every exact group of
+    `plan` (its :func:`search_plan`) is true and none of whose terms is `excluded`: the alert with those
+    keys cleared, or None when nothing is left (the terms alone decide).
+
+    Left are the groups that are not exact (keywords or locations of several tokens), the exclusions of
+    several tokens, salary, and freshness unless `freshness` is False (for a caller that tests it itself).
+    """
+    left = _residual(alert, [key for key, is_exact in zip(plan.keys, plan.exact, strict=True) if is_exact])
+    if left is not None and not freshness and left.posted_within is not None:
+        return _residual(left, (), limits=True, freshness=False)
+    return left
+
+
+def _residual(
+    alert: CompiledAlert,
+    exact_keys: Iterable[str],
+    *,
+    limits: bool = True,
+    exclusions: bool = True,
+    freshness: bool = True,
+) -> CompiledAlert | None:
+    # `alert` without the keys in `exact_keys`, its one-token exclusions and `is_remote: false` (both said
+    # by excluded terms), its phrase exclusions too unless `exclusions`, without freshness and salary
+    # unless `limits`, and without freshness unless `freshness`; None when nothing is left.
+    changes: dict[str, object] = {}
+    if not freshness:
+        changes["posted_within"] = None
+    for key in exact_keys:
+        changes.update(_CLEARED[key])
+    if alert.is_remote is False:
+        changes["is_remote"] = None
+    if alert.exclude_keywords:
+        phrases = alert.exclude_phrases if exclusions else ()
+        changes.update(exclude_keywords=phrases, exclude_forms=frozenset(), exclude_phrases=phrases)
+    if not limits:
+        changes.update(posted_within=None, salary_min=None, salary_currency=None)
+    left = replace(alert, **changes)  # type: ignore[arg-type]
+    if (
+        left.keywords
+        or left.title_keywords
+        or left.exclude_keywords
+        or left.companies
+        or left.departments
+        or left.locations
+        or left.employment_types
+        or left.is_remote is not None
+        or left.posted_within is not None
+        or left.salary_min is not None
+    ):
+        return left
+    return None
 
 
 def posting_terms(posting: PreparedPosting) -> dict[str, Collection[str]]:
@@ -563,21 +696,12 @@ def posting_terms(posting: PreparedPosting) -> dict[str, Collection[str]]:
 SEARCH_VALUE_LIMIT = 200
 _PLACEHOLDER = "\x00"  # a "token" that no keyword token equals (tokens never hold NUL)
 _ESCAPES = {"x": "xx", "+": "xp", "#": "xh", ".": "xd", " ": "xs"}
-_UNESCAPES = {code: char for char, code in _ESCAPES.items()}
 _UNSAFE_RE = re.compile(r"[^a-wyz0-9]")
-_ESCAPED_RE = re.compile(r"x(?:u([0-9a-f]{6})|([xphdsz]))")
 
 
 def _escape_char(match: re.Match[str]) -> str:
     char = match.group()
     return _ESCAPES.get(char) or f"xu{ord(char):06x}"
-
-
-def _unescape_char(match: re.Match[str]) -> str:
-    code, short = match.groups()
-    if code is not None:
-        return chr(int(code, 16))
-    return _PLACEHOLDER if short == "z" else _UNESCAPES["x" + short]
 
 
 def encode_term(field: str, value: str) -> str | None:
@@ -607,22 +731,79 @@ def search_document(posting: PreparedPosting) -> str:
     return " ".join(words)
 
 
-def _document_tokens(document: str, field: str) -> list[str]:
-    words = document.split(" ")
-    # The words of one field are contiguous; slicing them out and stripping the letter stays in C code.
-    selected = [word[1:] for word in words if word[:1] == field]
-    if not selected:
-        return []
-    text = " ".join(selected)
+_HEX_ESCAPE_RE = re.compile(r"xu([0-9a-f]{6})")
+# One field's run of words at the start of what is left of a document (after a space, or at its start).
+_TITLE_RUN_RE = re.compile(r"(?:^| )t[^ ]*(?: t[^ ]*)*")
+_DESCRIPTION_RUN_RE = re.compile(r" ?d[^ ]*(?: d[^ ]*)*")
+
+
+def _unescape(text: str) -> str:
+    # Decodes the escapes of `encode_term` in C: decoding reads each `x` with the character
+    # after it, left to right, as `str.replace` scans; `xx` is the only escape whose code is an `x`, so once
+    # the `xx` are set aside (as \x01, which no token holds) every `x` left starts one escape of its own.
+    text = text.replace("xx", "\x01")
     if "x" in text:
-        text = _ESCAPED_RE.sub(_unescape_char, text)
-    return text.split(" ")
+        for char, code in _ESCAPES.items():
+            if char != "x":
+                text = text.replace(code, char)
+        text = text.replace("xz", _PLACEHOLDER)
+        if "xu" in text:
+            text = _HEX_ESCAPE_RE.sub(lambda match: chr(int(match.group(1), 16)), text)
+    return text.replace("\x01", "x")
+
+
+def _field_tokens(run: str, field: str) -> list[str]:
+    # " tfoo tbar" -> ["foo", "bar"]: no word holds a space, so " " + letter starts each word.
+    text = (run if run.startswith(" ") else " " + run).replace(" " + field, " ")[1:]
+    return (_unescape(text) if "x" in text else text).split(" ")
 
 
 def document_tokens(document: str) -> tuple[list[str], list[str]]:
     """The title tokens and description tokens stored in a search document, in order (a token longer than
     `SEARCH_VALUE_LIMIT` comes back as a placeholder that no keyword matches)."""
-    return _document_tokens(document, FIELD_TITLE), _document_tokens(document, FIELD_DESCRIPTION)
+    # Title words come first, then description words (see `search_document`): two runs at the start.
+    title = _TITLE_RUN_RE.match(document)
+    end = title.end() if title else 0
+    description = _DESCRIPTION_RUN_RE.match(document, end)
+    return (
+        _field_tokens(title.group(), FIELD_TITLE) if title else [],
+        _field_tokens(description.group(), FIELD_DESCRIPTION) if description else [],
+    )
+
+
+def document_filter(alert: CompiledAlert) -> Callable[[str], bool] | None:
+    """A quick test on a posting's stored :func:`search_document` that is false only when :func:`matches`
+    would refuse the posting for its `keywords` or `title_keywords` (None when neither is set, or when a
+    keyword is too long for the documents): the encoded words of some keyword, adjacent as the keyword's
+    tokens are, must stand in the document. It only prunes; :func:`matches` still decides.
+    """
+    if not (alert.keywords or alert.title_keywords) or not plan_fits_documents(alert):
+        return None
+    groups: list[tuple[str, ...]] = []
+    if alert.keywords:
+        groups.append(
+            tuple(
+                pattern
+                for keyword in alert.keywords
+                for field in (FIELD_TITLE, FIELD_DESCRIPTION)
+                for pattern in _document_patterns(keyword, field)
+            )
+        )
+    if alert.title_keywords:
+        groups.append(
+            tuple(pattern for keyword in alert.title_keywords for pattern in _document_patterns(keyword, FIELD_TITLE))
+        )
+
+    def may_match(document: str) -> bool:
+        return all(any(pattern in document for pattern in patterns) for patterns in groups)
+
+    return may_match
+
+
+def _document_patterns(keyword: CompiledKeyword, field: str) -> list[str]:
+    # The keyword's words as `search_document` writes them, one space apart, the last in each of its forms.
+    head = "".join(encode_term(field, token) + " " for token in keyword.tokens[:-1])  # type: ignore[operator]
+    return [head + encode_term(field, form) for form in sorted(keyword.last_forms)]  # type: ignore[operator]
 
 
 def plan_fits_documents(alert: CompiledAlert) -> bool:
@@ -680,25 +861,139 @@ def _cover(query: SearchQuery, stats: TermStatistics) -> tuple[float, frozenset[
     return min(covers, key=lambda item: item[0])
 
 
+# Flat terms: each term as one string, for C-level set tests. A description token, by far the most
+# numerous, stands for itself (so a posting's description vocabulary is already its flat description
+# terms); any other term is " " + field letter + value. Tokens never hold a space, so the two never meet.
+def _flat_term(field: str, value: str) -> str:
+    return value if field == FIELD_DESCRIPTION else " " + field + value
+
+
 def _flat(terms: Iterable[Term]) -> frozenset[str]:
-    return frozenset(field + value for field, value in terms)
+    return frozenset(_flat_term(field, value) for field, value in terms)
 
 
-def flat_terms(posting: PreparedPosting) -> frozenset[str]:
-    """Every term of `posting` as one string, field letter + value (for one C-level set test per group)."""
-    flat: set[str] = set()
+def flat_terms(posting: PreparedPosting) -> set[str]:
+    """Every term of `posting` as one string (a description token as itself, any other term as a space,
+    its field letter and its value), for one C-level set test per group."""
+    flat = set(posting.description.vocabulary)
     for field, values in posting_terms(posting).items():
-        flat.update([field + value for value in values])
-    return frozenset(flat)
+        if field != FIELD_DESCRIPTION:
+            prefix = " " + field
+            flat.update([prefix + value for value in values])
+    return flat
 
 
-@dataclass(frozen=True, slots=True)
+#: Phrases of up to this many tokens in titles and location texts are looked up as one term (n-gram).
+NGRAM_TOKENS = 4
+# Flat n-gram terms: a title's ("T") and a location raw text's ("R") runs of 2..NGRAM_TOKENS tokens joined
+# by a space (tokens never hold one). Upper-case letters are not term fields, so they cannot collide.
+_TITLE_NGRAM, _RAW_NGRAM = " T", " R"
+
+
+def _ngrams(prefix: str, tokens: Sequence[str]) -> list[str]:
+    grams = []
+    for size in range(2, min(NGRAM_TOKENS, len(tokens)) + 1):
+        grams += [prefix + " ".join(tokens[start : start + size]) for start in range(len(tokens) - size + 1)]
+    return grams
+
+
+def _index_terms(posting: PreparedPosting) -> set[str]:
+    """The posting's flat terms, its title and location n-grams, and "" (which every second group of one
+    term-less entry is filed under). A `set`, not a frozenset: `dict.keys() & set` walks the smaller side
+    only when the set is exactly a `set`."""
+    flat = flat_terms(posting)
+    flat.add("")
+    if len(posting.title.tokens) > 1:
+        flat.update(_ngrams(_TITLE_NGRAM, posting.title.tokens))
+    for location in posting.locations:
+        if len(location.raw.tokens) > 1:
+            flat.update(_ngrams(_RAW_NGRAM, location.raw.tokens))
+    return flat
+
+
+def _phrase_terms(keyword: CompiledKeyword, field: str) -> frozenset[Term | str] | None:
+    """The index terms of which one is present exactly when `keyword` occurs in the text of `field`
+    (title, description or a location's raw text); None when there is no such set (a longer phrase).
+
+    One token: its forms as flat terms. In titles and raw texts, a phrase of up to `NGRAM_TOKENS` tokens:
+    its n-grams, the last token in each form. In descriptions, a phrase of two tokens: its adjacent pairs
+    (tuples, which the description's `PreparedText.pairs` gives).
+    """
+    count = len(keyword.tokens)
+    if count == 1:
+        return frozenset(_flat_term(field, form) for form in keyword.last_forms)
+    if field == FIELD_DESCRIPTION:
+        return frozenset(keyword.last_pairs) if count == 2 else None
+    if count > NGRAM_TOKENS:
+        return None
+    head = (_TITLE_NGRAM if field == FIELD_TITLE else _RAW_NGRAM) + " ".join(keyword.tokens[:-1]) + " "
+    return frozenset(head + form for form in keyword.last_forms)
+
+
+def _any_of(parts: Iterable[frozenset[Term | str] | None]) -> frozenset[Term | str] | None:
+    # The union of `parts`, or None when one of them is None.
+    union: set[Term | str] = set()
+    for part in parts:
+        if part is None:
+            return None
+        union |= part
+    return frozenset(union)
+
+
+def _exact_cover(alert: CompiledAlert, key: str, plan_cover: frozenset[str]) -> frozenset[Term | str] | None:
+    """Index terms (flat terms, n-grams, description pairs) of which one is present exactly when `alert`'s
+    test of `key` passes; None when no such set exists (a phrase too long for n-grams or pairs)."""
+    if key == "keywords":
+        return _any_of(
+            _phrase_terms(keyword, field) for keyword in alert.keywords for field in (FIELD_TITLE, FIELD_DESCRIPTION)
+        )
+    if key == "title_keywords":
+        return _any_of(_phrase_terms(keyword, FIELD_TITLE) for keyword in alert.title_keywords)
+    if key == "locations":
+        parts = [_phrase_terms(matcher.keyword, FIELD_LOCATION_TEXT) for matcher in alert.locations]
+        parts.append(frozenset(_flat_term(FIELD_LOCATION, matcher.key) for matcher in alert.locations))
+        if alert.location_remote:
+            parts.append(frozenset((_flat_term(FIELD_WORKPLACE, _REMOTE),)))
+        return _any_of(parts)
+    return plan_cover  # companies, departments, employment types, is_remote: always exact
+
+
+def _exclusions(alert: CompiledAlert, plan: SearchPlan) -> tuple[frozenset[Term | str], bool]:
+    """Index terms whose presence refuses a posting, and whether they say every exclusion of `alert`."""
+    parts: list[frozenset[Term | str] | None] = [frozenset(_flat(plan.excluded))]
+    parts += [
+        _phrase_terms(keyword, field) for keyword in alert.exclude_phrases for field in (FIELD_TITLE, FIELD_DESCRIPTION)
+    ]
+    exact = _any_of(parts)
+    return (exact, True) if exact is not None else (frozenset(_flat(plan.excluded)), False)
+
+
+@dataclass(slots=True)
 class _Entry:
-    alert: CompiledAlert
+    """One distinct set of filters in an :class:`AlertIndex`, and the positions of the alerts that have it."""
+
+    alert: CompiledAlert  # the first alert added with these filters
     filed: frozenset[Term] | None  # None: not filed under any term (tested against every posting)
     second: frozenset[str]  # the second-rarest group's cover, flat ("" alone when there is none)
-    checks: tuple[frozenset[str], ...]  # the other groups' covers, flat: each must meet the posting's terms
-    excluded: frozenset[str]  # flat terms whose presence refuses the posting
+    checks: tuple[frozenset[Term | str], ...]  # index term sets that must each meet the posting's terms
+    excluded: frozenset[Term | str]  # index terms whose presence refuses the posting
+    pairs: bool  # whether `checks` or `excluded` hold description pairs
+    within: timedelta | None  # freshness
+    salary_min: int | None
+    salary_currency: str | None
+    residual: CompiledAlert | None  # what `matches()` must still decide (phrases); None: nothing
+    owners: list[int]  # positions of the alerts with these filters, ascending
+
+    @property
+    def direct(self) -> bool:
+        """Whether meeting both filing groups decides (no other check, exclusion or residual)."""
+        return not (
+            self.checks
+            or self.excluded
+            or self.within is not None
+            or self.salary_min is not None
+            or self.residual is not None
+        )
 
 
 _NO_SECOND = frozenset(("",))
@@ -707,138 +1002,293 @@ _NO_SECOND = frozenset(("",))
 class AlertIndex:
     """Compiled alerts, indexed so that a posting meets only the alerts that could accept it.
 
-    Each alert is filed under the terms of the group of its :func:`search_plan` estimated rarest by `stats`
-    (a :class:`TermStatistics`, by default per-field guesses), and under each of those, by the terms of its
-    second-rarest group (groups are ANDed, so any of them prunes soundly): a posting reaches an alert only
-    through a pair of its own terms, one of each group. The alert's other groups and exclusions are then
-    tested with one C-level set operation each; only the survivors meet :func:`matches`, which decides.
+    Alerts with equal filters (users' alerts repeat a lot) share one *entry*, tested once per posting and
+    fanned out to every alert that has it. Each entry is filed under the terms of the group of its
+    :func:`search_plan` estimated rarest by `stats` (a :class:`TermStatistics`, by default per-field
+    guesses), and under each of those, by the terms of its second-rarest group (groups are ANDed, so any of
+    them prunes soundly): a posting reaches an entry only through a pair of its own terms, one of each
+    group. Then each key is decided by one C-level set operation where a set of terms says it exactly:
+    every key but keywords of several tokens (in titles and location texts, phrases of up to
+    `NGRAM_TOKENS` tokens are looked up as n-gram terms), and the one-token exclusions; freshness and salary
+    are compared inline. Only what is left (see :func:`residual`) goes through :func:`matches`, and an entry
+    with nothing left after its two filing groups is accepted without any per-entry work.
     :meth:`candidates` may return alerts that do not match; it never leaves out one that does.
     Alerts can be added and removed (:meth:`add`, :meth:`remove`) to follow changes.
     """
 
     def __init__(self, alerts: Iterable[CompiledAlert] = (), *, stats: TermStatistics | None = None) -> None:
         self.stats = stats or TermStatistics()
-        self._entries: list[_Entry | None] = []
-        self._by_id: dict[str, list[int]] = {}
-        # field -> first-group value -> second-group flat term ("" when none) -> positions
-        self._tables: dict[str, dict[str, dict[str, list[int]]]] = {field: {} for field in SEARCH_FIELDS}
-        self._unindexed: list[int] = []
-        self._size = 0
+        self._reset()
         for alert in alerts:
             self.add(alert)
+
+    def _reset(self) -> None:
+        self._alerts: list[CompiledAlert | None] = []  # by position, in the order added
+        self._ids: list[str | None] = []  # alert id by position
+        self._entry_of: list[int] = []  # entry number by position
+        self._by_id: dict[str, list[int]] = {}
+        self._entries: list[_Entry | None] = []
+        self._by_filters: dict[AlertFilters, int] = {}
+        self._direct: set[int] = set()  # entry numbers whose filing groups decide
+        # field -> first-group value -> second-group flat term ("" when none) -> entry numbers
+        self._tables: dict[str, dict[str, dict[str, list[int]]]] = {field: {} for field in SEARCH_FIELDS}
+        self._unindexed: set[int] = set()
+        self._size = 0
+        # Entries share their term sets where equal (most are: the same cities, skills and companies recur),
+        # which keeps the sets a posting meets few and hot in the CPU caches.
+        self._shared: dict[frozenset[Term | str], frozenset[Term | str]] = {}
+        self._covers: dict[SearchQuery, tuple[float, frozenset[Term]]] = {}
 
     @property
     def alerts(self) -> list[CompiledAlert]:
         """The indexed alerts, in the order they were added."""
-        return [entry.alert for entry in self._entries if entry is not None]
+        return [alert for alert in self._alerts if alert is not None]
 
     def __len__(self) -> int:
         return self._size
 
     def add(self, alert: CompiledAlert) -> None:
         """Index one more alert (another alert with the same id is kept too: their filters are ORed)."""
-        position = len(self._entries)
-        plan = search_plan(alert)
-        covers = sorted((_cover(group, self.stats) for group in plan.groups), key=lambda item: item[0])
-        filed = covers[0][1] if covers else None
-        second = _flat(covers[1][1]) if len(covers) > 1 else _NO_SECOND
-        checks = tuple(_flat(terms) for _, terms in covers[2:])
-        entry = _Entry(alert, filed, second, checks, _flat(plan.excluded))
-        self._entries.append(entry)
+        position = len(self._alerts)
+        self._alerts.append(alert)
+        self._ids.append(alert.alert_id)
         self._by_id.setdefault(alert.alert_id, []).append(position)
         self._size += 1
-        if filed is None:
-            self._unindexed.append(position)
-            return
-        for field, value in filed:
+        number = self._by_filters.get(alert.filters)
+        if number is None:
+            number = self._by_filters[alert.filters] = self._file(alert)
+        self._entry_of.append(number)
+        entry = self._entries[number]
+        assert entry is not None
+        entry.owners.append(position)
+
+    def _file(self, alert: CompiledAlert) -> int:
+        number = len(self._entries)
+        plan = search_plan(alert)
+        covers = sorted(
+            ((*self._group_cover(group), key) for group, key in zip(plan.groups, plan.keys, strict=True)),
+            key=lambda item: item[0],
+        )
+        checks: list[frozenset[Term | str]] = []
+        exact_keys: list[str] = []
+        for rank, (_, terms, key) in enumerate(covers):
+            flat = _flat(terms)
+            exact = _exact_cover(alert, key, flat)
+            if exact is not None:
+                exact_keys.append(key)
+            if rank >= 2:
+                # A later group: its exact set decides it; else its cover prunes and `matches` decides.
+                checks.append(flat if exact is None else exact)
+            elif exact is not None and exact != flat:
+                checks.append(exact)  # a filing group of phrases: its cover is met, the phrases decide
+        excluded, exclusions_exact = _exclusions(alert, plan)
+        entry = _Entry(
+            alert=alert,
+            filed=covers[0][1] if covers else None,
+            second=_flat(covers[1][1]) if len(covers) > 1 else _NO_SECOND,
+            checks=tuple(self._shared.setdefault(check, check) for check in checks),
+            excluded=self._shared.setdefault(excluded, excluded),
+            pairs=any(isinstance(term, tuple) for terms in (*checks, excluded) for term in terms),
+            within=alert.posted_within,
+            salary_min=alert.salary_min,
+            salary_currency=alert.salary_currency,
+            residual=_residual(alert, exact_keys, limits=False, exclusions=not exclusions_exact),
+            owners=[],
+        )
+        self._entries.append(entry)
+        if entry.direct:
+            self._direct.add(number)
+        if entry.filed is None:
+            self._unindexed.add(number)
+            return number
+        for field, value in entry.filed:
             branch = self._tables[field].setdefault(value, {})
-            for term in second:
-                branch.setdefault(term, []).append(position)
+            for term in entry.second:
+                branch.setdefault(term, []).append(number)
+        return number
+
+    def _group_cover(self, group: SearchQuery) -> tuple[float, frozenset[Term]]:
+        # The same groups (a city, a skill, a company) recur across alerts: their covers are kept.
+        cover = self._covers.get(group)
+        if cover is None:
+            cover = self._covers[group] = _cover(group, self.stats)
+        return cover
 
     def remove(self, alert_id: str) -> int:
         """Drop every alert with `alert_id`; returns how many were dropped."""
         positions = self._by_id.pop(alert_id, [])
         for position in positions:
-            entry = self._entries[position]
-            assert entry is not None
-            self._entries[position] = None
+            self._alerts[position] = None
+            self._ids[position] = None
             self._size -= 1
-            if entry.filed is None:
-                self._unindexed.remove(position)
-                continue
-            for field, value in entry.filed:
-                table = self._tables[field]
-                branch = table[value]
-                for term in entry.second:
-                    filed = branch[term]
-                    filed.remove(position)
-                    if not filed:
-                        del branch[term]
-                if not branch:
-                    del table[value]
+            number = self._entry_of[position]
+            entry = self._entries[number]
+            assert entry is not None
+            entry.owners.remove(position)
+            if not entry.owners:
+                self._unfile(number, entry)
         # Slots of removed alerts are reused by no one; rebuild when most of the list is holes.
-        if len(self._entries) > 64 and self._size < len(self._entries) // 2:
-            self._compact()
+        if len(self._alerts) > 64 and self._size < len(self._alerts) // 2:
+            alerts = self.alerts
+            self._reset()
+            for alert in alerts:
+                self.add(alert)
         return len(positions)
 
-    def _compact(self) -> None:
-        alerts = self.alerts
-        self._entries, self._by_id, self._unindexed, self._size = [], {}, [], 0
-        self._tables = {field: {} for field in SEARCH_FIELDS}
-        for alert in alerts:
-            self.add(alert)
+    def _unfile(self, number: int, entry: _Entry) -> None:
+        self._entries[number] = None
+        del self._by_filters[entry.alert.filters]
+        self._direct.discard(number)
+        if entry.filed is None:
+            self._unindexed.discard(number)
+            return
+        for field, value in entry.filed:
+            table = self._tables[field]
+            branch = table[value]
+            for term in entry.second:
+                filed = branch[term]
+                filed.remove(number)
+                if not filed:
+                    del branch[term]
+            if not branch:
+                del table[value]
 
-    def candidates(self, posting: PreparedPosting) -> list[CompiledAlert]:
-        """The alerts that may accept `posting`, each once, in the order they were added."""
-        branches: list[dict[str, list[int]]] = []
+    def _found(self, posting: PreparedPosting, terms: set[str]) -> set[int]:
+        """The entries reached through a pair of the posting's terms (`terms`: its `_index_terms`)."""
+        found = set(self._unindexed)
         for field, values in posting_terms(posting).items():
             table = self._tables[field]
             if not table:
                 continue
             if len(values) > len(table):
                 # A long description against a small table: walk the table instead.
-                branches.extend(branch for value, branch in table.items() if value in values)
+                branches = [branch for value, branch in table.items() if value in values]
             else:
-                branches.extend(branch for branch in map(table.get, values) if branch)
-        found: set[int] = set(self._unindexed)
-        if branches:
-            flat = flat_terms(posting) | _NO_SECOND
+                branches = [branch for branch in map(table.get, values) if branch]
             for branch in branches:
                 # Both sides are hashed: the intersection walks the smaller one in C.
-                for term in branch.keys() & flat:
+                for term in branch.keys() & terms:
                     found.update(branch[term])
+        return found
+
+    def _accepted(self, posting: PreparedPosting, *, now: datetime | None) -> list[int]:
+        """Positions of the alerts whose entries pass every set test (and, with `now`, every other test),
+        ascending."""
+        terms = _index_terms(posting)
+        found = self._found(posting, terms)
         if not found:
             return []
-        if not branches:
-            flat = flat_terms(posting)
+        direct = found & self._direct
         entries = self._entries
-        result = []
-        for position in sorted(found):
-            entry = entries[position]
-            if entry is None or not entry.excluded.isdisjoint(flat):
+        positions: list[int] = []
+        for number in direct:
+            positions += entries[number].owners  # type: ignore[union-attr]
+        posted_at, salary = posting.posted_at, posting.salary
+        age = None if now is None or posted_at is None else _aware(now) - posted_at
+        paired = False
+        for number in found - direct:
+            entry = entries[number]
+            if entry is None:
+                continue
+            if entry.pairs and not paired:
+                terms.update(posting.description.pairs())  # type: ignore[arg-type]
+                paired = True
+            if not entry.excluded.isdisjoint(terms):
                 continue
             for check in entry.checks:
-                if check.isdisjoint(flat):
+                if check.isdisjoint(terms):
                     break
             else:
-                result.append(entry.alert)
-        return result
+                if now is not None:
+                    if entry.within is not None and age is not None and age > entry.within:
+                        continue
+                    minimum = entry.salary_min
+                    if minimum is not None and not _salary_passes(salary, minimum, entry.salary_currency):
+                        continue
+                    if entry.residual is not None and not matches(posting, entry.residual, now=now):
+                        continue
+                positions += entry.owners
+        positions.sort()
+        return positions
+
+    def candidates(self, posting: PreparedPosting) -> list[CompiledAlert]:
+        """The alerts that may accept `posting`, each once, in the order they were added."""
+        return [self._alerts[position] for position in self._accepted(posting, now=None)]  # type: ignore[misc]
 
     def match(self, posting: PreparedPosting, *, now: datetime) -> list[str]:
         """The ids of the alerts that accept `posting` (each once, in the order they were added)."""
-        hits: dict[str, None] = {}
-        for alert in self.candidates(posting):
-            if alert.alert_id not in hits and matches(posting, alert, now=now):
-                hits[alert.alert_id] = None
-        return list(hits)
+        return self._ids_of(self._accepted(posting, now=now))
+
+    def _ids_of(self, positions: list[int]) -> list[str]:
+        return list(dict.fromkeys(map(self._ids.__getitem__, positions)))  # type: ignore[arg-type]
+
+    def match_many(self, postings: Sequence[Posting], *, now: datetime, processes: int = 2) -> list[list[str]]:
+        """:meth:`match` of each of `postings` (tokenized here), the work shared among `processes` forked
+        copies of this process (POSIX; from a single-threaded process only). The copies inherit the index and
+        `postings`, and send back only the accepted positions."""
+        size = -(-len(postings) // max(1, processes))
+        parts = [postings[start : start + size] for start in range(0, len(postings), size)] if postings else []
+
+        def accepted(part: Sequence[Posting]) -> list[list[int]]:
+            return [self._accepted(prepare(posting), now=now) for posting in part]
+
+        children = [_fork(partial(accepted, part)) for part in parts[1:]]
+        results = accepted(parts[0]) if parts else []
+        for pid, reader in children:
+            results += _collect(pid, reader)
+        return [self._ids_of(positions) for positions in results]
 
 
 #: How many postings `match_all` reads ahead to estimate how rare each term is.
 SAMPLE_SIZE = 1000
 
 
+def _fork(work: Callable[[], object]) -> tuple[int, int]:
+    """Run `work()` in a forked child; returns its pid and the pipe its pickled result comes back on."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the caller's code
+        status = 0
+        try:
+            os.close(reader)
+            gc.disable()  # a collection would touch (and so copy) every inherited page
+            try:
+                payload = pickle.dumps((True, work()), pickle.HIGHEST_PROTOCOL)
+            except BaseException as error:  # sent to the parent, which raises it
+                payload = pickle.dumps((False, error), pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(writer, "wb") as pipe:
+                pipe.write(payload)
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(writer)
+    return pid, reader
+
+
+def _collect(pid: int, reader: int) -> Any:
+    """The result a `_fork` child sent (re-raising its exception), once it has exited."""
+    with os.fdopen(reader, "rb") as pipe:
+        payload = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if not payload:
+        raise RuntimeError(f"matching process {pid} ended without an answer (status {status})")
+    ok, value = pickle.loads(payload)
+    if not ok:
+        raise value
+    return value
+
+
+#: How many postings `match_all` reads at a time when it shares the work among processes.
+CHUNK_SIZE = 4000
+
+
 def match_all(
-    postings: Iterable[Posting], alerts: Iterable[tuple[str, AlertFilters]], *, now: datetime
+    postings: Iterable[Posting],
+    alerts: Iterable[tuple[str, AlertFilters]],
+    *,
+    now: datetime,
+    processes: int = 1,
 ) -> Iterator[tuple[str, str]]:
     """Yield `(alert_id, posting.id)` for every pair where :func:`matches` holds, never the same pair twice.
 
@@ -846,10 +1296,15 @@ def match_all(
     :class:`AlertIndex` whose term statistics come from the first `SAMPLE_SIZE` postings (read ahead; an
     error raised while reading them surfaces after the pairs of the postings before it). Every posting must
     have an `id` (ValueError otherwise). Alerts that share an id act as one alert whose filter sets are ORed;
-    a repeated posting id yields only alert ids not yet yielded for it (which keeps the set of yielded alert
-    ids per posting id in memory). Cost grows with the candidates each posting meets, not alerts x postings.
+    a repeated posting id yields only alert ids not yet yielded for it (which keeps the alert ids yielded
+    per posting id in memory). Cost grows with the candidates each posting meets, not alerts x postings.
+
+    With `processes` > 1 (POSIX only; call it from a single-threaded process, such as the CLI), the postings
+    after the sample are read `CHUNK_SIZE` at a time and each chunk is shared with forked copies of the
+    process, which inherit the built index and the chunk and send back only the accepted positions: the same
+    pairs, in the same order, on more cores.
     """
-    compiled = [compile_alert(alert_id, filters) for alert_id, filters in alerts]
+    compiled = compile_alerts(alerts)
     stream = iter(postings)
     sample: list[PreparedPosting] = []
     failure: BaseException | None = None
@@ -861,28 +1316,52 @@ def match_all(
     except Exception as error:  # re-raised below, after the pairs of the postings read before it
         failure = error
     index = AlertIndex(compiled, stats=TermStatistics(sample))
-    yielded: dict[str, set[str]] = {}
+    del compiled
+    # The alert ids yielded per posting id: the list `match` returned, made a set only if the id repeats.
+    yielded: dict[str, list[str] | set[str]] = {}
 
-    def run(prepared: PreparedPosting) -> Iterator[tuple[str, str]]:
-        posting_id = prepared.id
-        assert posting_id is not None
+    def emit(posting_id: str, hits: list[str]) -> Iterator[tuple[str, str]]:
         done = yielded.get(posting_id)
-        hits = [alert_id for alert_id in index.match(prepared, now=now) if done is None or alert_id not in done]
-        if hits:
-            if done is None:
-                yielded[posting_id] = set(hits)
-            else:
-                done.update(hits)
-        for alert_id in hits:
-            yield alert_id, posting_id
+        if done is None:
+            yielded[posting_id] = hits
+        else:
+            if isinstance(done, list):
+                done = yielded[posting_id] = set(done)
+            hits = [alert_id for alert_id in hits if alert_id not in done]
+            done.update(hits)
+        return zip(hits, repeat(posting_id))
 
     for prepared in sample:
-        yield from run(prepared)
+        yield from emit(prepared.id or "", index.match(prepared, now=now))
     del sample
     if failure is not None:
         raise failure
+    if processes > 1 and hasattr(os, "fork"):
+        while chunk := list(islice(stream, CHUNK_SIZE)):
+            for posting in chunk:
+                if posting.id is None:
+                    raise ValueError(f"posting {posting.source}:{posting.external_id} has no id")
+            for posting, hits in zip(chunk, index.match_many(chunk, now=now, processes=processes), strict=True):
+                yield from emit(posting.id or "", hits)
+        return
     for posting in stream:
-        yield from run(_prepare_with_id(posting))
+        prepared = _prepare_with_id(posting)
+        yield from emit(prepared.id or "", index.match(prepared, now=now))
+
+
+def compile_alerts(alerts: Iterable[tuple[str, AlertFilters]]) -> list[CompiledAlert]:
+    """:func:`compile_alert` over `(alert_id, filters)` pairs, compiling equal filters once (users' alerts
+    repeat a lot); the copies differ only in `alert_id`."""
+    compiled: list[CompiledAlert] = []
+    known: dict[AlertFilters, CompiledAlert] = {}
+    for alert_id, filters in alerts:
+        alert = known.get(filters)
+        if alert is None:
+            alert = known[filters] = compile_alert(alert_id, filters)
+        elif alert.alert_id != alert_id:
+            alert = replace(alert, alert_id=alert_id)
+        compiled.append(alert)
+    return compiled
 
 
 def _prepare_with_id(posting: Posting) -> PreparedPosting:
