@@ -26,6 +26,7 @@ from jobwatch.ui.pages.account import (
     reset_password_page,
     verify_email_page,
 )
+from jobwatch.ui.pages.admin import admin_page
 from jobwatch.ui.pages.alerts import alerts_page, new_alert_page
 from jobwatch.ui.pages.boards import boards_page
 from jobwatch.ui.pages.emails import emails_page
@@ -39,6 +40,7 @@ from jobwatch.ui.state.account import (
     ResetPasswordState,
     VerifyEmailState,
 )
+from jobwatch.ui.state.admin import AdminState
 from jobwatch.ui.state.alerts import AlertBuilderState, AlertsState
 from jobwatch.ui.state.auth import AuthState
 from jobwatch.ui.state.boards import BoardsState
@@ -111,3 +113,4 @@ app.add_page(jobs_page, route=routes.JOBS, title="Jobs · jobwatch", on_load=Job
 app.add_page(boards_page, route=routes.BOARDS, title="Boards · jobwatch", on_load=BoardsState.load)
 app.add_page(emails_page, route=routes.EMAILS, title="Emails · jobwatch", on_load=EmailsState.load)
 app.add_page(settings_page, route=routes.SETTINGS, title="Settings · jobwatch", on_load=SettingsState.load)
+app.add_page(admin_page, route=routes.ADMIN, title="Admin · jobwatch", on_load=AdminState.load)
