@@ -219,13 +219,15 @@ def test_register_verify_login_logout_reset(server: Server, tmp_path: Path) -> N
             page.get_by_role("link", name="Settings").click()
             expect(page).to_have_url(re.compile(r"/settings/?$"))
             expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+            # The page's data has arrived (the fields are filled from the server) before anything is typed.
+            email_section = page.get_by_role("region", name="Email address")
+            expect(email_section.get_by_text("Confirmed", exact=True)).to_be_visible()
             profile = page.get_by_role("region", name="Profile and digest times")
             profile.get_by_label("Display name").fill("Ada")
             profile.get_by_label("Time zone").select_option("Europe/Berlin")
+            expect(profile.get_by_label("Display name")).to_have_value("Ada")
             profile.get_by_role("button", name="Save settings").click()
             expect(profile.get_by_text("Saved.")).to_be_visible()
-            email_section = page.get_by_role("region", name="Email address")
-            expect(email_section.get_by_text("Confirmed")).to_be_visible()
             with page.expect_download() as download_info:
                 page.get_by_role("button", name="Export my data").click()
             download = download_info.value
