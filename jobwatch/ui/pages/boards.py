@@ -7,7 +7,7 @@ import reflex as rx
 from jobwatch.ui.components.forms import VISUALLY_HIDDEN, error_callout, field, notice_callout
 from jobwatch.ui.components.layout import empty_state, protected
 from jobwatch.ui.pages.jobs import posting_table
-from jobwatch.ui.state.boards import BoardRow, BoardsState
+from jobwatch.ui.state.boards import BoardRow, BoardsState, CatalogRow
 
 _STATUS_COLORS = {"ok": "green", "partial": "amber", "failed": "red", "running": "blue"}
 
@@ -127,11 +127,37 @@ def _postings_panel() -> rx.Component:
     )
 
 
+def _catalog_item(entry: CatalogRow) -> rx.Component:
+    return rx.cond(
+        entry.watched,
+        rx.badge(entry.name, " ✓", color_scheme="green", variant="soft", size="2"),
+        rx.button(
+            "+ ",
+            entry.name,
+            on_click=BoardsState.watch_catalog_board(entry.key),
+            variant="outline",
+            size="1",
+            type="button",
+            aria_label="Watch " + entry.name + " (" + entry.key + ")",
+        ),
+    )
+
+
+def _catalog() -> rx.Component:
+    """The starter catalog: well-known companies' boards, one click to watch."""
+    return rx.el.details(
+        rx.el.summary(rx.text("Popular companies", size="2", weight="medium", as_="span")),
+        rx.flex(rx.foreach(BoardsState.catalog, _catalog_item), wrap="wrap", spacing="2", padding_top="8px"),
+        width="100%",
+    )
+
+
 def boards_page() -> rx.Component:
     """`/boards`: the add form, messages, the boards table and the selected board's postings."""
     return protected(
         "Boards",
         _add_form(),
+        _catalog(),
         error_callout(BoardsState.error),
         notice_callout(BoardsState.notice),
         rx.cond(

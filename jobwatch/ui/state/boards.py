@@ -35,6 +35,15 @@ class BoardRow:
     active: bool = True
 
 
+@dataclass
+class CatalogRow:
+    """One board of the starter catalog: its key, the company's name, and whether it is watched already."""
+
+    key: str = ""
+    name: str = ""
+    watched: bool = False
+
+
 def enqueue_scrape(board_id: int) -> bool:
     """Queue `workers.tasks.scrape_board_task(board_id)`; False when the queue is not available."""
     try:
@@ -56,10 +65,13 @@ class BoardsState(AuthState):
     selected_id: int = 0
     selected_key: str = ""
     postings: list[PostingRow] = []
+    catalog: list[CatalogRow] = []
 
     def _reload(self) -> None:
         with session_scope() as session:
             summaries = boards.list_boards(session=session)
+            choices = boards.catalog_entries(session=session)
+        self.catalog = [CatalogRow(key=c.key, name=c.name, watched=c.watched) for c in choices]
         self.boards = [
             BoardRow(
                 id=b.id,
@@ -107,6 +119,25 @@ class BoardsState(AuthState):
         self.notice = f"Now watching {key}." if created else f"{key} was already watched."
         self._reload()
         return rx.set_value("board", "")
+
+    @rx.event
+    def watch_catalog_board(self, key: str):
+        """Watch one board of the starter catalog (the same daily limit as adding by hand)."""
+        user = self._require_user()
+        if user is None:
+            return signed_out()
+        try:
+            with session_scope() as session:
+                account = session.get(User, user.id)
+                board, created = boards.add_catalog_board(session=session, key=str(key)[:600], user=account)
+                label = board.name or board.key
+        except BadInput as exc:
+            self.error, self.notice = sentence(str(exc)), ""
+            return None
+        self.error = ""
+        self.notice = f"Now watching {label}." if created else f"{label} was already watched."
+        self._reload()
+        return None
 
     @rx.event
     def scrape_now(self, board_id: int):
