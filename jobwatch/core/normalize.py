@@ -854,7 +854,8 @@ def split_locations(raw: str | None) -> list[str]:
     """Split a free-text location field (Greenhouse `location.name`) into one string per place.
 
     Heuristic, in order:
-    1. `;`, `|` and line breaks always separate places.
+    1. `;`, `|`, line breaks, the word "or" and a ` / ` between spaces separate places; a part that is only a
+       workplace word ("Remote" in "Berlin / Remote") is dropped when other places remain.
     2. Within a segment, commas separate places except where a part *qualifies* the one before it:
        a country (name, alias or capital code: "UK", "United Kingdom", "CAN"), or a region code ("CA",
        "NY", "ON", "NSW"), or a region name ("Ontario", "New South Wales") when it is the last part or
@@ -871,10 +872,11 @@ def split_locations(raw: str | None) -> list[str]:
         return []
     text = clean_text(raw)
     places: list[str] = []
-    for segment in re.split(r"[;|\n]", text):
-        segment = segment.strip(" ,")
-        if not segment:
-            continue
+    segments = [seg.strip(" ,") for seg in re.split(r"[;|\n]|\s+or\s+|\s+/\s+", text, flags=re.IGNORECASE)]
+    segments = [seg for seg in segments if seg]
+    if len(segments) > 1 and any(not _word_kind(seg) for seg in segments):
+        segments = [seg for seg in segments if not _word_kind(seg)]
+    for segment in segments:
         places.extend(_split_segment(segment))
     seen: set[str] = set()
     unique: list[str] = []
