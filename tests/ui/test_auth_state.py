@@ -275,3 +275,29 @@ def test_signed_in_user_builds_previews_saves_and_deletes_an_alert(db: Engine) -
     assert [a.name for a in alerts.alerts] == ["Python"]
     AlertsState.delete_alert.fn(alerts, alert.id)
     assert alerts.alerts == [] and _count(db, JobAlert) == 0
+
+
+def test_alert_switches_pause_and_email(db: Engine) -> None:
+    user_id, token = _sign_up(db, "ada@example.test")
+    other_id, other_token = _sign_up(db, "bob@example.test")
+    with Session(db) as s:
+        user = s.get_one(User, user_id)
+        alert = make_alert(s, user, {"keywords": ["python"]}, name="Python")
+        s.commit()
+        alert_id = alert.id
+    tab = Tab(token)
+    alerts_state = tab.state(AlertsState)
+    AlertsState.load.fn(alerts_state)
+    assert alerts_state.alerts[0].active and alerts_state.alerts[0].emails and alerts_state.alerts[0].feed
+    AlertsState.set_active.fn(alerts_state, alert_id, False)
+    AlertsState.set_email.fn(alerts_state, alert_id, False)
+    assert not alerts_state.alerts[0].active and not alerts_state.alerts[0].emails
+
+    # Another user's crafted events change nothing.
+    intruder = Tab(other_token).state(AlertsState)
+    AlertsState.set_active.fn(intruder, alert_id, True)
+    AlertsState.set_email.fn(intruder, alert_id, True)
+    with Session(db) as s:
+        stored = s.get_one(JobAlert, alert_id)
+        assert stored.is_active is False and "email" not in stored.channels
+    assert other_id != user_id

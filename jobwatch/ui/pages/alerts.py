@@ -26,6 +26,8 @@ def _alert_card(alert: AlertRow) -> rx.Component:
                 rx.text(alert.summary, size="2", color_scheme="gray"),
                 rx.flex(
                     rx.badge(alert.frequency, variant="soft"),
+                    rx.cond(~alert.active, rx.badge("paused", color_scheme="amber", variant="soft")),
+                    rx.cond(~alert.emails, rx.badge("no email", color_scheme="gray", variant="soft")),
                     rx.text(
                         alert.matches,
                         rx.cond(alert.matches == 1, " match", " matches"),
@@ -41,6 +43,34 @@ def _alert_card(alert: AlertRow) -> rx.Component:
                 spacing="1",
                 flex="1",
                 min_width="0",
+            ),
+            rx.flex(
+                rx.button(
+                    rx.cond(alert.active, "Pause", "Resume"),
+                    on_click=AlertsState.set_active(alert.id, ~alert.active),
+                    variant="soft",
+                    color_scheme="gray",
+                    size="2",
+                    type="button",
+                    aria_label=rx.cond(alert.active, "Pause ", "Resume ") + alert.name,
+                ),
+                rx.button(
+                    rx.cond(alert.emails, "Email off", "Email on"),
+                    on_click=AlertsState.set_email(alert.id, ~alert.emails),
+                    variant="soft",
+                    color_scheme="gray",
+                    size="2",
+                    type="button",
+                    aria_label=rx.cond(alert.emails, "Stop emails for ", "Email me about ") + alert.name,
+                ),
+                rx.link(
+                    rx.button(rx.icon("rss", size=16), "Feed", variant="ghost", size="2", type="button"),
+                    href=alert.feed,
+                    is_external=True,
+                    aria_label="Atom feed of " + alert.name,
+                ),
+                spacing="2",
+                wrap="wrap",
             ),
             rx.button(
                 rx.icon("trash_2", size=16),

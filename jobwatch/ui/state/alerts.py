@@ -11,7 +11,7 @@ import reflex as rx
 from jobwatch.core.filters import REQUIRED_ANY_OF, FilterError
 from jobwatch.db import session_scope
 from jobwatch.errors import BadInput
-from jobwatch.services import alerts
+from jobwatch.services import alert_controls, alerts
 from jobwatch.ui import routes
 from jobwatch.ui.state.account import sentence
 from jobwatch.ui.state.auth import AuthState, CurrentUser, signed_out
@@ -56,6 +56,9 @@ class AlertRow:
     frequency: str = ""
     matches: int = 0
     created: str = ""
+    active: bool = True
+    emails: bool = True
+    feed: str = ""
 
 
 def describe_filters(filters: dict[str, Any]) -> str:
@@ -83,6 +86,11 @@ class AlertsState(AuthState):
     def _reload(self, user: CurrentUser) -> None:
         with session_scope() as session:
             summaries = alerts.list_alerts(session=session, user_id=user.id)
+            emailed = alert_controls.email_on_ids(session=session, user_id=user.id)
+            feeds = {
+                a.id: alert_controls.alert_feed_url(session=session, user_id=user.id, alert_id=a.id) or ""
+                for a in summaries
+            }
         self.alerts = [
             AlertRow(
                 id=a.id,
@@ -91,6 +99,9 @@ class AlertsState(AuthState):
                 frequency=a.frequency,
                 matches=a.match_count,
                 created=day(a.created_at),
+                active=a.is_active,
+                emails=a.id in emailed,
+                feed=feeds.get(a.id, ""),
             )
             for a in summaries
         ]
@@ -103,6 +114,28 @@ class AlertsState(AuthState):
         if user is None:
             return signed_out()
         self._refresh_unread(user)
+        self._reload(user)
+        return None
+
+    @rx.event
+    def set_email(self, alert_id: int, on: bool):
+        """Turn digest email for one of the user's alerts on or off."""
+        user = self._require_user()
+        if user is None:
+            return signed_out()
+        with session_scope() as session:
+            alert_controls.set_email(session=session, user_id=user.id, alert_id=int(alert_id), on=bool(on))
+        self._reload(user)
+        return None
+
+    @rx.event
+    def set_active(self, alert_id: int, active: bool):
+        """Pause or resume one of the user's alerts."""
+        user = self._require_user()
+        if user is None:
+            return signed_out()
+        with session_scope() as session:
+            alert_controls.set_active(session=session, user_id=user.id, alert_id=int(alert_id), active=bool(active))
         self._reload(user)
         return None
 
