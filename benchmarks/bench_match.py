@@ -14,8 +14,7 @@
 jobwatch is timed two ways, both printed:
 - `match_all` end to end (what `jobwatch match` runs): compiling the alerts, reading the first postings for
   term statistics, building the index, then tokenizing and matching every posting; pairs collected in a list
-  (as the seed matcher returns them). Once on one process, once with `processes=2` (chunks of postings
-  shared with a forked copy of the process).
+  (as the seed matcher returns them).
 - as the worker runs: `build` (compile the alerts and index them, with statistics from 1,000 postings) once,
   then `match` (tokenize each posting and match it through the index), since the worker keeps its index
   across batches and only refreshes what changed.
@@ -63,20 +62,17 @@ def load_seed_matcher() -> ModuleType:
     return module
 
 
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    """The peak resident set size so far of this process (or of the largest child that has ended), in MB
-    (Linux reports KB). A forked child's figure counts the pages it shares with this process."""
-    return resource.getrusage(who).ru_maxrss / 1024
+def peak_rss_mb() -> float:
+    """The process's peak resident set size so far, in MB (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_jobwatch(
-    postings: list[Any], alerts: list[tuple[str, dict[str, Any]]], processes: int = 1
-) -> tuple[float, list[tuple[str, str]]]:
-    """`match_all` end to end on `processes` processes: seconds, and the pairs."""
+def run_jobwatch(postings: list[Any], alerts: list[tuple[str, dict[str, Any]]]) -> tuple[float, list[tuple[str, str]]]:
+    """`match_all` end to end: seconds, and the pairs."""
     parsed = [(alert_id, parse_filters(filters)) for alert_id, filters in alerts]
     gc.collect()
     start = time.perf_counter()
-    found = list(match_all(postings, parsed, now=NOW, processes=processes))
+    found = list(match_all(postings, parsed, now=NOW))
     return time.perf_counter() - start, found
 
 
@@ -133,7 +129,6 @@ def main() -> None:
     parser.add_argument("--check-alerts", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each jobwatch timing (best is used)")
-    parser.add_argument("--processes", type=int, default=2, help="processes for the second match_all timing")
     args = parser.parse_args()
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; generator seed {args.seed}")
@@ -152,15 +147,10 @@ def main() -> None:
     pairs = len(postings) * len(small)
     print(f"\n== {len(postings):,} postings x {len(small):,} alerts ==")
     runs, text = timed(args.repeat, lambda: run_jobwatch(postings, small))
-    alone = min(seconds for seconds, _ in runs)
+    elapsed = min(seconds for seconds, _ in runs)
     found = set(runs[0][1])
     del runs
-    print(f"jobwatch match_all, end to end, 1 process: {text}  {len(found):,} matches  {pairs / alone:,.0f} pairs/s")
-    runs, text = timed(args.repeat, lambda: run_jobwatch(postings, small, args.processes))
-    elapsed = min(seconds for seconds, _ in runs)
-    assert all(set(pairs_found) == found for _, pairs_found in runs)
-    del runs
-    print(f"jobwatch match_all, end to end, {args.processes} processes: {text}  {pairs / elapsed:,.0f} pairs/s")
+    print(f"jobwatch match_all, end to end: {text}  {len(found):,} matches  {pairs / elapsed:,.0f} pairs/s")
     worker, _ = timed(args.repeat, lambda: run_worker_style(postings, small))
     builds = [build for build, _, _ in worker]
     matched = [match for _, match, _ in worker]
@@ -180,8 +170,8 @@ def main() -> None:
         "substring semantics)"
     )
     print(
-        f"ratio:        {seed_time / elapsed:8.0f}x faster end to end on {args.processes} processes (best run); "
-        f"{seed_time / alone:.0f}x on 1; {seed_time / min(matched):.0f}x for the worker's match, its index built"
+        f"ratio:        {seed_time / elapsed:8.0f}x faster end to end (best run); "
+        f"{seed_time / min(matched):.0f}x for the worker's match with its index built (best run)"
     )
 
     check_postings = postings[: args.check_postings]
@@ -213,17 +203,8 @@ def main() -> None:
         del runs
         gc.collect()
         print(
-            f"jobwatch match_all, end to end, 1 process: {text}  {count:,} matches  {pairs / elapsed:,.0f} pairs/s  "
+            f"jobwatch match_all, end to end: {text}  {count:,} matches  {pairs / elapsed:,.0f} pairs/s  "
             f"peak RSS {peak_rss_mb():,.0f} MB (was {before:,.0f} MB before this run, with the data generated)"
-        )
-        runs, text = timed(args.repeat, lambda: run_jobwatch(postings, big, args.processes))
-        elapsed = min(seconds for seconds, _ in runs)
-        assert all(len(pairs_found) == count for _, pairs_found in runs)
-        del runs
-        gc.collect()
-        print(
-            f"jobwatch match_all, end to end, {args.processes} processes: {text}  {pairs / elapsed:,.0f} pairs/s  "
-            f"peak RSS {peak_rss_mb():,.0f} MB here, {peak_rss_mb(resource.RUSAGE_CHILDREN):,.0f} MB in a forked copy"
         )
         worker, _ = timed(args.repeat, lambda: run_worker_style(postings, big))
         assert all(found_count == count for _, _, found_count in worker)

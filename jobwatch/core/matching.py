@@ -14,15 +14,12 @@ The work is split so that each side is prepared once however many pairs are test
 
 from __future__ import annotations
 
-import gc
-import os
-import pickle
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache, partial
-from itertools import islice, pairwise, repeat
+from functools import lru_cache
+from itertools import pairwise, repeat
 from typing import Any
 
 from jobwatch.core.filters import AlertFilters
@@ -49,6 +46,7 @@ __all__ = [
     "compile_keyword",
     "compile_location",
     "document_filter",
+    "document_patterns",
     "document_tokens",
     "encode_term",
     "flat_terms",
@@ -771,11 +769,12 @@ def document_tokens(document: str) -> tuple[list[str], list[str]]:
     )
 
 
-def document_filter(alert: CompiledAlert) -> Callable[[str], bool] | None:
-    """A quick test on a posting's stored :func:`search_document` that is false only when :func:`matches`
-    would refuse the posting for its `keywords` or `title_keywords` (None when neither is set, or when a
-    keyword is too long for the documents): the encoded words of some keyword, adjacent as the keyword's
-    tokens are, must stand in the document. It only prunes; :func:`matches` still decides.
+def document_patterns(alert: CompiledAlert) -> tuple[tuple[str, ...], ...] | None:
+    """Substrings that a posting's stored :func:`search_document` must hold for :func:`matches` to accept
+    it: one tuple per set key of `keywords` and `title_keywords`, of which some pattern must be in the
+    document (the encoded words of a keyword, one space apart as its tokens are, the last in each of its
+    forms). None when neither key is set or a keyword is too long for the documents. Only prunes:
+    :func:`matches` still decides.
     """
     if not (alert.keywords or alert.title_keywords) or not plan_fits_documents(alert):
         return None
@@ -793,6 +792,16 @@ def document_filter(alert: CompiledAlert) -> Callable[[str], bool] | None:
         groups.append(
             tuple(pattern for keyword in alert.title_keywords for pattern in _document_patterns(keyword, FIELD_TITLE))
         )
+    return tuple(groups)
+
+
+def document_filter(alert: CompiledAlert) -> Callable[[str], bool] | None:
+    """A quick test on a posting's stored :func:`search_document` that is false only when :func:`matches`
+    would refuse the posting for its `keywords` or `title_keywords`: every group of
+    :func:`document_patterns` has a pattern in the document (None when there are no patterns)."""
+    groups = document_patterns(alert)
+    if groups is None:
+        return None
 
     def may_match(document: str) -> bool:
         return all(any(pattern in document for pattern in patterns) for patterns in groups)
@@ -986,17 +995,19 @@ class _Entry:
 
     @property
     def direct(self) -> bool:
-        """Whether meeting both filing groups decides (no other check, exclusion or residual)."""
-        return not (
-            self.checks
-            or self.excluded
-            or self.within is not None
-            or self.salary_min is not None
-            or self.residual is not None
-        )
+        """Whether meeting both filing groups decides, but for freshness and salary (no other check,
+        exclusion or residual)."""
+        return not (self.checks or self.excluded or self.residual is not None)
 
 
 _NO_SECOND = frozenset(("",))
+
+
+def _discard(table: dict[Any, set[int]], key: object, number: int) -> None:
+    numbers = table[key]
+    numbers.discard(number)
+    if not numbers:
+        del table[key]
 
 
 class AlertIndex:
@@ -1029,7 +1040,12 @@ class AlertIndex:
         self._by_id: dict[str, list[int]] = {}
         self._entries: list[_Entry | None] = []
         self._by_filters: dict[AlertFilters, int] = {}
-        self._direct: set[int] = set()  # entry numbers whose filing groups decide
+        self._direct: set[int] = set()  # entry numbers whose filing groups decide (but for the limits below)
+        # Direct entries by freshness and by salary floor: per posting, each limit value is compared once and
+        # the entries of a limit it fails are dropped with one set operation.
+        self._by_within: dict[timedelta, set[int]] = {}
+        self._by_salary: dict[tuple[int, str | None], set[int]] = {}
+        self._repeated_ids = 0  # ids held by more than one alert (their filters are ORed)
         # field -> first-group value -> second-group flat term ("" when none) -> entry numbers
         self._tables: dict[str, dict[str, dict[str, list[int]]]] = {field: {} for field in SEARCH_FIELDS}
         self._unindexed: set[int] = set()
@@ -1052,7 +1068,9 @@ class AlertIndex:
         position = len(self._alerts)
         self._alerts.append(alert)
         self._ids.append(alert.alert_id)
-        self._by_id.setdefault(alert.alert_id, []).append(position)
+        same_id = self._by_id.setdefault(alert.alert_id, [])
+        same_id.append(position)
+        self._repeated_ids += len(same_id) == 2
         self._size += 1
         number = self._by_filters.get(alert.filters)
         if number is None:
@@ -1098,6 +1116,10 @@ class AlertIndex:
         self._entries.append(entry)
         if entry.direct:
             self._direct.add(number)
+            if entry.within is not None:
+                self._by_within.setdefault(entry.within, set()).add(number)
+            if entry.salary_min is not None:
+                self._by_salary.setdefault((entry.salary_min, entry.salary_currency), set()).add(number)
         if entry.filed is None:
             self._unindexed.add(number)
             return number
@@ -1117,6 +1139,7 @@ class AlertIndex:
     def remove(self, alert_id: str) -> int:
         """Drop every alert with `alert_id`; returns how many were dropped."""
         positions = self._by_id.pop(alert_id, [])
+        self._repeated_ids -= len(positions) > 1
         for position in positions:
             self._alerts[position] = None
             self._ids[position] = None
@@ -1139,6 +1162,10 @@ class AlertIndex:
         self._entries[number] = None
         del self._by_filters[entry.alert.filters]
         self._direct.discard(number)
+        if entry.direct and entry.within is not None:
+            _discard(self._by_within, entry.within, number)
+        if entry.direct and entry.salary_min is not None:
+            _discard(self._by_salary, (entry.salary_min, entry.salary_currency), number)
         if entry.filed is None:
             self._unindexed.discard(number)
             return
@@ -1179,12 +1206,22 @@ class AlertIndex:
         if not found:
             return []
         direct = found & self._direct
-        entries = self._entries
-        positions: list[int] = []
-        for number in direct:
-            positions += entries[number].owners  # type: ignore[union-attr]
         posted_at, salary = posting.posted_at, posting.salary
         age = None if now is None or posted_at is None else _aware(now) - posted_at
+        accepted = direct
+        if accepted and now is not None:
+            if age is not None:
+                for within, numbers in self._by_within.items():
+                    if age > within:
+                        accepted = accepted - numbers  # walks `accepted`, the smaller set
+            if salary is not None:
+                for (floor, currency), numbers in self._by_salary.items():
+                    if not _salary_passes(salary, floor, currency):
+                        accepted = accepted - numbers
+        entries = self._entries
+        positions: list[int] = []
+        for number in accepted:
+            positions += entries[number].owners  # type: ignore[union-attr]
         paired = False
         for number in found - direct:
             entry = entries[number]
@@ -1220,67 +1257,13 @@ class AlertIndex:
         return self._ids_of(self._accepted(posting, now=now))
 
     def _ids_of(self, positions: list[int]) -> list[str]:
-        return list(dict.fromkeys(map(self._ids.__getitem__, positions)))  # type: ignore[arg-type]
-
-    def match_many(self, postings: Sequence[Posting], *, now: datetime, processes: int = 2) -> list[list[str]]:
-        """:meth:`match` of each of `postings` (tokenized here), the work shared among `processes` forked
-        copies of this process (POSIX; from a single-threaded process only). The copies inherit the index and
-        `postings`, and send back only the accepted positions."""
-        size = -(-len(postings) // max(1, processes))
-        parts = [postings[start : start + size] for start in range(0, len(postings), size)] if postings else []
-
-        def accepted(part: Sequence[Posting]) -> list[list[int]]:
-            return [self._accepted(prepare(posting), now=now) for posting in part]
-
-        children = [_fork(partial(accepted, part)) for part in parts[1:]]
-        results = accepted(parts[0]) if parts else []
-        for pid, reader in children:
-            results += _collect(pid, reader)
-        return [self._ids_of(positions) for positions in results]
+        ids = map(self._ids.__getitem__, positions)
+        # Positions are distinct; so are their ids unless some id is held by several alerts.
+        return list(dict.fromkeys(ids) if self._repeated_ids else ids)  # type: ignore[arg-type]
 
 
 #: How many postings `match_all` reads ahead to estimate how rare each term is.
 SAMPLE_SIZE = 1000
-
-
-def _fork(work: Callable[[], object]) -> tuple[int, int]:
-    """Run `work()` in a forked child; returns its pid and the pipe its pickled result comes back on."""
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into the caller's code
-        status = 0
-        try:
-            os.close(reader)
-            gc.disable()  # a collection would touch (and so copy) every inherited page
-            try:
-                payload = pickle.dumps((True, work()), pickle.HIGHEST_PROTOCOL)
-            except BaseException as error:  # sent to the parent, which raises it
-                payload = pickle.dumps((False, error), pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(writer, "wb") as pipe:
-                pipe.write(payload)
-        except BaseException:
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(writer)
-    return pid, reader
-
-
-def _collect(pid: int, reader: int) -> Any:
-    """The result a `_fork` child sent (re-raising its exception), once it has exited."""
-    with os.fdopen(reader, "rb") as pipe:
-        payload = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if not payload:
-        raise RuntimeError(f"matching process {pid} ended without an answer (status {status})")
-    ok, value = pickle.loads(payload)
-    if not ok:
-        raise value
-    return value
-
-
-#: How many postings `match_all` reads at a time when it shares the work among processes.
-CHUNK_SIZE = 4000
 
 
 def match_all(
@@ -1288,7 +1271,6 @@ def match_all(
     alerts: Iterable[tuple[str, AlertFilters]],
     *,
     now: datetime,
-    processes: int = 1,
 ) -> Iterator[tuple[str, str]]:
     """Yield `(alert_id, posting.id)` for every pair where :func:`matches` holds, never the same pair twice.
 
@@ -1298,11 +1280,6 @@ def match_all(
     have an `id` (ValueError otherwise). Alerts that share an id act as one alert whose filter sets are ORed;
     a repeated posting id yields only alert ids not yet yielded for it (which keeps the alert ids yielded
     per posting id in memory). Cost grows with the candidates each posting meets, not alerts x postings.
-
-    With `processes` > 1 (POSIX only; call it from a single-threaded process, such as the CLI), the postings
-    after the sample are read `CHUNK_SIZE` at a time and each chunk is shared with forked copies of the
-    process, which inherit the built index and the chunk and send back only the accepted positions: the same
-    pairs, in the same order, on more cores.
     """
     compiled = compile_alerts(alerts)
     stream = iter(postings)
@@ -1336,14 +1313,6 @@ def match_all(
     del sample
     if failure is not None:
         raise failure
-    if processes > 1 and hasattr(os, "fork"):
-        while chunk := list(islice(stream, CHUNK_SIZE)):
-            for posting in chunk:
-                if posting.id is None:
-                    raise ValueError(f"posting {posting.source}:{posting.external_id} has no id")
-            for posting, hits in zip(chunk, index.match_many(chunk, now=now, processes=processes), strict=True):
-                yield from emit(posting.id or "", hits)
-        return
     for posting in stream:
         prepared = _prepare_with_id(posting)
         yield from emit(prepared.id or "", index.match(prepared, now=now))

@@ -801,29 +801,19 @@ _MANY_ALERTS = {
 }
 
 
-def test_match_all_on_two_processes_yields_the_same_pairs_in_the_same_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A small sample and small chunks, so that several chunks are shared with a forked process; posting ids
-    # repeat across chunks, and must still yield each pair once.
-    monkeypatch.setattr("jobwatch.core.matching.SAMPLE_SIZE", 2)
-    monkeypatch.setattr("jobwatch.core.matching.CHUNK_SIZE", 7)
-    alerts = [(key, parse_filters(filters)) for key, filters in _MANY_ALERTS.items()]
-    alone = list(match_all(_many_postings(), alerts, now=NOW))
-    shared = list(match_all(_many_postings(), alerts, now=NOW, processes=2))
-    assert shared == alone
-    assert len(alone) == len(set(alone)) > 10
-
-
-def test_an_error_in_a_forked_process_is_raised_in_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
-    import jobwatch.core.matching as matching
-
-    def failing(posting: Posting, **kwargs: Any) -> PreparedPosting:
-        if posting.title == "Chef":
-            raise RuntimeError("cannot prepare")
-        return original(posting, **kwargs)
-
-    original = matching.prepare
-    monkeypatch.setattr(matching, "SAMPLE_SIZE", 1)
-    monkeypatch.setattr(matching, "prepare", failing)
-    postings = [make_posting("Python", id="p0"), make_posting("Python", id="p1"), make_posting("Chef", id="p2")]
-    with pytest.raises(RuntimeError, match="cannot prepare"):
-        list(match_all(postings, [("a", parse_filters({"keywords": ["python"]}))], now=NOW, processes=2))
+def test_index_follows_removed_alerts_with_freshness_and_salary() -> None:
+    fresh = {"keywords": ["python"], "min_posted_days_ago": 1}
+    paid = {"keywords": ["python"], "salary_min": 100_000}
+    index = AlertIndex()
+    for key, filters in (("f", fresh), ("s", paid), ("f2", fresh)):
+        index.add(compile_alert(key, parse_filters(filters)))
+    old_and_poor = prepare(
+        make_posting("Python", posted_at=NOW - timedelta(days=3), salary=Salary(min=1, max=2, currency="USD"))
+    )
+    new_and_rich = prepare(make_posting("Python", posted_at=NOW, salary=Salary(min=1, max=200_000, currency="USD")))
+    assert index.match(old_and_poor, now=NOW) == []
+    assert index.match(new_and_rich, now=NOW) == ["f", "s", "f2"]
+    assert index.remove("f") == 1 and index.remove("s") == 1
+    assert index.match(new_and_rich, now=NOW) == ["f2"]
+    assert index.remove("f2") == 1
+    assert index.match(new_and_rich, now=NOW) == [] and not index._by_within and not index._by_salary
