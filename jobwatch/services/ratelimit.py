@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 #: Added to every interval: covers the jitter between our send time and the service's arrival time.
-DEFAULT_MARGIN_SECONDS = 0.0125
+DEFAULT_MARGIN_SECONDS = 0.02
 _REDIS_TTL_SECONDS = 3600
 
 _RESERVE_LUA = """
