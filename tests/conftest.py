@@ -34,7 +34,16 @@ os.environ["APP_URL"] = "http://jobwatch.test"
 for _var in ("DATABASE_URL", "REDIS_URL", "RESEND_API_KEY", "RESEND_API_URL"):
     os.environ.pop(_var, None)
 
+from passlib.context import CryptContext  # noqa: E402
+
 from jobwatch import migrations  # noqa: E402
+from jobwatch.services import accounts as _accounts  # noqa: E402
+
+# Still argon2 through passlib, with the cheapest parameters: production's cost (~150 ms a hash) would make
+# hashing most of the suite's time. Processes the tests start (the CLI, `jobwatch serve`) keep the real cost.
+_accounts.pwd_context = CryptContext(
+    schemes=["argon2"], argon2__memory_cost=1024, argon2__time_cost=1, argon2__parallelism=1
+)
 from jobwatch.config import get_settings  # noqa: E402
 from jobwatch.db import get_engine, make_engine  # noqa: E402
 
