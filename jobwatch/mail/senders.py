@@ -167,6 +167,9 @@ class ResendSender:
         self.api_url = api_url
         self.timeout = timeout
         self._client: Any = None
+        # Import the SDK and make its client now, not in the first send: that first call would leave late
+        # for its paced slot (by the import's ~100 ms) and crowd the next calls into a 429.
+        self._configure()
 
     def _configure(self) -> Any:
         import resend  # imported here: only a configured deployment needs it at run time
