@@ -376,3 +376,22 @@ def test_login_throttle_message_says_how_long_to_wait(db: Engine) -> None:
     assert LoginState.submit.fn(login, {"email": "ada@example.test", "password": PASSWORD}) is None
     assert login.error == "Too many failed log-in attempts; please wait 15 minutes and try again."
     assert tab.auth.session_token == ""
+
+
+def test_email_every_alert_again(db: Engine) -> None:
+    user_id, token = _sign_up(db, "ada@example.test")
+    with Session(db) as s:
+        user = s.get_one(User, user_id)
+        muted = make_alert(s, user, {"keywords": ["python"]}, channels=["inbox"])
+        make_alert(s, user, {"keywords": ["rust"]})
+        s.commit()
+        muted_id = muted.id
+    state = Tab(token).state(SettingsState)
+    SettingsState.resubscribe_all.fn(state)
+    assert state.pause_notice == "Digest emails are on again for 1 alert."
+    with Session(db) as s:
+        assert "email" in s.get_one(JobAlert, muted_id).channels
+    SettingsState.resubscribe_all.fn(state)
+    assert state.pause_notice == "Digest emails were already on for all your alerts."
+    # Without a session nothing changes.
+    assert _redirects_to_login(SettingsState.resubscribe_all.fn(Tab("forged").state(SettingsState)))

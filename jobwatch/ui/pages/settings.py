@@ -120,6 +120,15 @@ def _pause() -> rx.Component:
                 spacing="2",
             ),
         ),
+        rx.box(
+            rx.button(
+                "Email me about every alert again",
+                on_click=SettingsState.resubscribe_all,
+                type="button",
+                variant="soft",
+                size="2",
+            )
+        ),
         rx.form(
             rx.flex(
                 field("Pause notifications until", "paused_until", type="date", required=True),
@@ -131,7 +140,8 @@ def _pause() -> rx.Component:
             reset_on_submit=True,
         ),
         description="No digest emails until that date (a holiday, a new job). Your inbox keeps filling, and "
-        "account emails such as password resets still arrive.",
+        "account emails such as password resets still arrive. Unsubscribed from a digest? The button turns "
+        "email back on for all your alerts.",
     )
 
 

@@ -21,7 +21,7 @@ import reflex as rx
 from jobwatch.db import session_scope
 from jobwatch.errors import BadInput
 from jobwatch.models import User
-from jobwatch.services import account_mail, accounts
+from jobwatch.services import account_mail, accounts, unsubscribe
 from jobwatch.ui import routes
 from jobwatch.ui.state.account import sentence
 from jobwatch.ui.state.auth import AuthState, CurrentUser, signed_out
@@ -157,6 +157,23 @@ class SettingsState(AuthState):
             return None
         self._reload(user)
         self.pause_notice = f"Notification emails are paused until {until:%A %-d %B %Y}."
+        return None
+
+    @rx.event
+    def resubscribe_all(self):
+        """Turn digest email back on for every alert of the user (after unsubscribing from a digest)."""
+        user = self._require_user()
+        if user is None:
+            return signed_out()
+        self._clear_messages()
+        with session_scope() as session:
+            changed = unsubscribe.resubscribe(session=session, user_id=user.id)
+        self._reload(user)
+        self.pause_notice = (
+            f"Digest emails are on again for {changed} alert{'' if changed == 1 else 's'}."
+            if changed
+            else "Digest emails were already on for all your alerts."
+        )
         return None
 
     @rx.event
