@@ -14,16 +14,9 @@ Uses Debian's `/usr/bin/chromium` (never `playwright install`); skipped with a r
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,110 +25,45 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from jobwatch.config import PROJECT_DIR
 from jobwatch.db import make_engine
 from jobwatch.models import JobAlert, OutboxMessage, User
+from tests.e2e import serving
+from tests.e2e.serving import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    STARTUP_TIMEOUT_SECONDS,
+    UI_TIMEOUT_MS,
+    needs_chromium,
+)
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = PROJECT_DIR / "test-artifacts" / "screenshots"
-STARTUP_TIMEOUT_SECONDS = 420
-UI_TIMEOUT_MS = 20_000
 #: Longest wait for a message to appear in the outbox (it is written off the request path).
 MAIL_TIMEOUT_SECONDS = 20.0
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.timeout(STARTUP_TIMEOUT_SECONDS + 240),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(STARTUP_TIMEOUT_SECONDS + 240), needs_chromium]
 
 
 @dataclass
 class Server:
-    """A running `jobwatch serve`: its base URL, process, log file and database."""
+    """A running `jobwatch serve` (`tests/e2e/serving.py`) and an engine on its database."""
 
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
+    running: serving.Server
     engine: Engine
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return bool(json.loads(response.read()))
-    except (OSError, ValueError, urllib.error.URLError):
-        return False
+    @property
+    def url(self) -> str:
+        return self.running.url
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`python -m jobwatch.webserver --port N` with a fresh data folder and `APP_URL` pointing at it."""
-    base = tmp_path_factory.mktemp("serve-accounts")
-    data_dir = base / "data"
-    shared_bun = PROJECT_DIR / ".data" / "reflex" / "bun" / "bin" / "bun"
-    if shared_bun.exists():
-        target = data_dir / "reflex" / "bun" / "bin" / "bun"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(shared_bun)
-    port = _free_port()
-    url = f"http://localhost:{port}"
-    env = dict(os.environ)
-    for var in ("DATABASE_URL", "REDIS_URL", "RESEND_API_KEY", "RESEND_API_URL", "SECRET_KEY"):
-        env.pop(var, None)
-    env.update(
-        JOBWATCH_DATA_DIR=str(data_dir),
-        JOBWATCH_ENV="development",
-        APP_URL=url,
-        REFLEX_WEB_WORKDIR=str(base / "web"),
-    )
-    env.setdefault("BUN_INSTALL_CACHE_DIR", str(PROJECT_DIR / ".data" / "reflex" / "bun-cache"))
-    log = base / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "jobwatch.webserver", "--port", str(port)],
-            cwd=PROJECT_DIR,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    engine = make_engine(f"sqlite:///{data_dir / 'jobwatch.db'}")
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while not _healthy(url):
-            if process.poll() is not None:
-                pytest.fail(f"jobwatch serve exited with {process.returncode}:\n{log.read_text()[-4000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"jobwatch serve did not answer /healthz in time:\n{log.read_text()[-4000:]}")
-            time.sleep(0.5)
-        yield Server(url=url, process=process, log=log, engine=engine)
-    finally:
-        engine.dispose()
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    """`jobwatch serve` with a fresh data folder and `APP_URL` pointing at it (for the links in emails)."""
+    with serving.serve(tmp_path_factory.mktemp("serve-accounts"), set_app_url=True) as running:
+        engine = make_engine(f"sqlite:///{running.database}")
+        try:
+            yield Server(running, engine)
+        finally:
+            engine.dispose()
 
 
 def _mail_link(server: Server, to: str, subject: str, path: str) -> str:
