@@ -623,39 +623,6 @@ def send_due_digests(
     return summary
 
 
-def deliver_pending_digests(
-    *,
-    engine: Engine | None = None,
-    sender: Sender,
-    now: datetime,
-    pacer: Pacer | None = None,
-    backoff: Backoff | None = None,
-) -> DigestSummary:
-    """Deliver the pending digests without building new ones (open batches first, then new batches)."""
-    settings = get_settings()
-    summary = DigestSummary()
-    delivery = _Delivery(
-        engine=engine,
-        sender=sender,
-        pacer=pacer or make_pacer(PACE_NAME, settings.resend_rate_per_second, engine=engine),
-        now=now,
-        backoff=backoff or Backoff(),
-        summary=summary,
-    )
-    for batch_id in delivery.open_batches():
-        if delivery.stopped:
-            break
-        delivery.deliver(batch_id, work=None)
-    while not delivery.stopped:
-        got = delivery.claim()
-        if got is None:
-            break
-        delivery.deliver(got[0], work=None, held=True)
-    if delivery.stopped:
-        summary.retry += delivery.count_unbatched()
-    return summary
-
-
 def claim_pending_digests(*, engine: Engine | None = None, now: datetime) -> list[int]:
     """Store every pending digest not yet in a batch into new batches (membership and key stored, nothing
     sent); returns the new batch ids. Each batch is held by the caller for `LEASE` (see `deliver_batch`)."""

@@ -71,9 +71,3 @@ def read_token(token: str, purpose: str) -> LinkToken | None:
     if not hmac.compare_digest(signature.encode(), _signature(payload).encode()):
         return None
     return LinkToken(user_id=int(user), alert_ids=tuple(int(a) for a in alert_parts))
-
-
-def read_link_token(token: str, purpose: str) -> int | None:
-    """The user id of a whole-account token of `purpose`; None for an alert-scoped, malformed or forged one."""
-    read = read_token(token, purpose)
-    return read.user_id if read is not None and not read.alert_ids else None

@@ -49,12 +49,6 @@ def read_unsubscribe(*, session: Session, token: str) -> UnsubscribeTarget | Non
     return UnsubscribeTarget(user=user, alerts=alerts, account_wide=not read.alert_ids)
 
 
-def user_for_unsubscribe(*, session: Session, token: str) -> User | None:
-    """The user a valid unsubscribe token names, or None for a malformed, forged or orphaned token."""
-    target = read_unsubscribe(session=session, token=token)
-    return target.user if target is not None else None
-
-
 def _stop_email(session: Session, alerts: Sequence[JobAlert]) -> int:
     changed = 0
     for alert in alerts:
