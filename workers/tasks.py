@@ -1,6 +1,8 @@
 """Huey tasks: thin wrappers over services. Every task is idempotent, so a re-run after a crash is harmless.
 
-Periodic tasks take no arguments and hold a lock so that slow runs never overlap.
+Periodic tasks take no arguments and hold a lease (`jobwatch.services.leases`) so that slow runs never overlap;
+a run that finds the lease held is skipped (returns None). A lease expires, so a SIGKILLed worker's lease frees
+itself after its TTL; while a run is alive its lease is renewed, and no other consumer can release it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from jobwatch.db import session_scope
 from jobwatch.models import utcnow
 from jobwatch.services.digests import send_due_digests
 from jobwatch.services.ingest import claim_due_boards, scrape_board
+from jobwatch.services.leases import with_lease
 from jobwatch.services.matching import match_new_postings
 from workers.huey_app import huey
 
@@ -29,9 +32,9 @@ def scrape_board_task(board_id: int) -> dict[str, object]:
 
 
 @huey.periodic_task(crontab(minute="*"))
-@huey.lock_task("scrape-due-boards")
-def scrape_due_boards() -> int:
-    """Enqueue one scrape task per board that is due; returns how many were enqueued."""
+@with_lease("scrape-due-boards", ttl_seconds=120)
+def scrape_due_boards() -> int | None:
+    """Enqueue one scrape task per board that is due; returns how many were enqueued (None: skipped, leased)."""
     with session_scope() as session:
         ids = claim_due_boards(session=session, now=utcnow())
     for board_id in ids:
@@ -40,9 +43,9 @@ def scrape_due_boards() -> int:
 
 
 @huey.task()
-@huey.lock_task("match-new-postings")
-def match_new_postings_task() -> int:
-    """Match every unmatched posting against the active alerts; returns notifications created."""
+@with_lease("match-new-postings", ttl_seconds=300)
+def match_new_postings_task() -> int | None:
+    """Match every unmatched posting against the active alerts; returns notifications created (None: skipped)."""
     return match_new_postings().notifications
 
 
@@ -53,8 +56,8 @@ def match_catch_up() -> None:
 
 
 @huey.periodic_task(crontab(minute="*/5"))
-@huey.lock_task("send-due-digests")
-def send_due_digests_task() -> dict[str, int]:
+@with_lease("send-due-digests", ttl_seconds=300)
+def send_due_digests_task() -> dict[str, int] | None:
     """Build the digests that are due now and deliver every pending one in paced batch calls.
 
     Safe to lose mid-run (field case B22): each batch's membership and idempotency key are stored before its
