@@ -39,6 +39,11 @@ class IngestResult:
     new_ids: list[int] = field(default_factory=list)
 
 
+def locations_text(locations: list[dict[str, Any]] | None) -> str:
+    """A stored posting's places (its `locations` JSON) as one line for display: the raw texts joined by `; `."""
+    return "; ".join(loc.get("raw", "") for loc in locations or [] if loc.get("raw"))
+
+
 def posting_to_row_values(posting: Posting) -> dict[str, Any]:
     """The `JobPosting` column values of a normalized posting (CONTRACT section 2 fields, the hash, and the
     search document that the preview's full-text index reads)."""

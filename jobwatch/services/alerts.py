@@ -32,6 +32,7 @@ from jobwatch.core.matching import (
 from jobwatch.core.postings import Location, Posting, Salary
 from jobwatch.errors import BadInput
 from jobwatch.models import AlertMatch, JobAlert, JobPosting, utcnow
+from jobwatch.storage import locations_text
 
 FREQUENCIES = ("instant", "daily", "weekly")
 CHANNELS = ("inbox", "email")
@@ -81,7 +82,7 @@ def summarize_posting(row: JobPosting) -> PostingSummary:
         id=row.id or 0,
         title=row.title,
         company=row.company,
-        location="; ".join(loc.get("raw", "") for loc in row.locations or [] if loc.get("raw")),
+        location=locations_text(row.locations),
         url=row.url,
         workplace=row.workplace,
         posted_at=row.posted_at,
@@ -290,7 +291,7 @@ def _summary(row: Any) -> PostingSummary:
         id=row.id,
         title=row.title,
         company=row.company,
-        location="; ".join(loc.get("raw", "") for loc in locations if loc.get("raw")),
+        location=locations_text(locations),
         url=row.url,
         workplace=row.workplace,
         posted_at=row.posted_at,

@@ -56,6 +56,7 @@ from jobwatch.models import (
 )
 from jobwatch.services.ratelimit import Pacer, make_pacer, wait_until
 from jobwatch.services.unsubscribe import unsubscribe_token
+from jobwatch.storage import locations_text
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ def _digest_for_user(
             DigestPosting(
                 title=posting.title,
                 company=posting.company,
-                location="; ".join(loc.get("raw", "") for loc in posting.locations or [] if loc.get("raw")),
+                location=locations_text(posting.locations),
                 url=safe_url(posting.url),
                 posted_at=posting.posted_at,
                 also=tuple(names[a] for a in note.alert_ids if a != first and a in names),

@@ -19,6 +19,7 @@ from jobwatch.config import get_settings
 from jobwatch.core.digests import safe_url
 from jobwatch.models import AlertMatch, JobAlert, JobPosting, UserJobInteraction
 from jobwatch.services.tokens import make_link_token, read_token
+from jobwatch.storage import locations_text
 
 PURPOSE = "feed"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -99,7 +100,7 @@ def alert_feed(*, session: Session, token: str, limit: int = FEED_LIMIT) -> byte
         _add(
             entry, "link", rel="alternate", type="text/html", href=safe_url(posting.url) or f"{base}/jobs/{posting.id}"
         )
-        location = "; ".join(loc.get("raw", "") for loc in posting.locations or [] if loc.get("raw"))
+        location = locations_text(posting.locations)
         summary = " · ".join(part for part in (posting.company or "", location) if part)
         if posting.closed_at is not None:
             summary = f"{summary} (no longer listed)" if summary else "No longer listed"

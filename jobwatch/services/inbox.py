@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from jobwatch.models import JobAlert, JobPosting, Notification, UserJobInteraction, utcnow
+from jobwatch.storage import locations_text
 
 Interaction = Literal["saved", "applied", "hidden"]
 
@@ -92,7 +93,7 @@ def list_inbox(*, session: Session, user_id: int, limit: int = 50, offset: int =
             title=posting.title,
             company=posting.company,
             url=posting.url,
-            location="; ".join(loc.get("raw", "") for loc in posting.locations or [] if loc.get("raw")),
+            location=locations_text(posting.locations),
             alert_names=[names[a] for a in note.alert_ids if a in names],
             created_at=note.created_at,
             read_at=note.read_at,
