@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The project folder (where `rxconfig.py` lives). The data folder sits inside it unless configured.
@@ -84,6 +84,29 @@ class Settings(BaseSettings):
     digest_max_per_alert: int = Field(default=10, ge=1, le=100)
     #: Server-side session lifetime, in hours.
     session_hours: int = Field(default=24 * 14, ge=1)
+
+    # --- operations: logs, metrics, error reports (jobwatch/observability.py, jobwatch/metrics.py) ---------
+    #: The least severe log level written (`DEBUG`, `INFO`, `WARNING`, `ERROR`), for jobwatch and its libraries.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    #: `json` (one JSON object per line, with `request_id`/`task_id`), `text` (for a terminal), or `auto`:
+    #: `json` when `JOBWATCH_ENV=production`, else `text`.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    #: Sentry's DSN; unset (the default): Sentry is not initialized and nothing is sent anywhere.
+    sentry_dsn: str | None = None
+    #: The share of requests and tasks Sentry traces for performance (0: errors only).
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    #: When set, `GET /metrics` asks for `Authorization: Bearer <METRICS_TOKEN>`; unset: it is open.
+    metrics_token: str | None = None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _production_needs_secret(self) -> Settings:

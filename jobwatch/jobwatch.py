@@ -1,9 +1,11 @@
 """The Reflex app: every page with its `on_load` check, and the plain HTTP routes.
 
 Reflex imports this module as `jobwatch.jobwatch` (`<app_name>/<app_name>.py`). The HTTP routes (`/healthz`,
-the favicon and `/unsubscribe`) live in a small Starlette app handed to Reflex as `api_transformer`: Reflex
-mounts its own backend (and, in production, the compiled frontend) below it, so these routes answer first, on
-the same port.
+`/metrics`, the favicon and `/unsubscribe`) live in a small Starlette app handed to Reflex as `api_transformer`:
+Reflex mounts its own backend (and, in production, the compiled frontend) below it, so these routes answer
+first, on the same port, and its middleware (`RequestContextMiddleware`: request ids, access log lines,
+security headers) wraps every response the server sends. Logging and Sentry are set up when a server process
+starts (a Reflex lifespan task), not at import, so compiling the app or importing it in tests changes nothing.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from __future__ import annotations
 import reflex as rx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from jobwatch.httproutes import ROUTES as MAIL_ROUTES
+from jobwatch.metrics import metrics
+from jobwatch.observability import RequestContextMiddleware, setup_process
 from jobwatch.services.health import health
 from jobwatch.ui import routes
 from jobwatch.ui.pages.account import (
@@ -73,10 +78,12 @@ async def favicon(_request: Request) -> Response:
 http_routes = Starlette(
     routes=[
         Route(routes.HEALTHZ, healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/favicon.svg", favicon, methods=["GET"]),
         *MAIL_ROUTES,
-    ]
+    ],
+    middleware=[Middleware(RequestContextMiddleware)],
 )
 
 app = rx.App(
@@ -87,6 +94,7 @@ app = rx.App(
         rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
     ],
 )
+app.register_lifespan_task(setup_process)
 
 app.add_page(index_page, route=routes.INDEX, title="jobwatch", on_load=AuthState.route_home)
 app.add_page(login_page, route=routes.LOGIN, title="Log in · jobwatch", on_load=LoginState.load)

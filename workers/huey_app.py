@@ -9,6 +9,7 @@ from __future__ import annotations
 from huey import Huey, RedisHuey, SqliteHuey
 
 from jobwatch.config import get_settings
+from jobwatch.observability import install_task_logging
 
 
 def make_huey() -> Huey:
@@ -20,3 +21,4 @@ def make_huey() -> Huey:
 
 
 huey = make_huey()
+install_task_logging(huey)  # task ids on every log record of a task (jobwatch.observability)
