@@ -40,8 +40,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -279,4 +280,4 @@ async def metrics(request: Request) -> Response:
                 "metrics need a bearer token", status_code=401, headers={"WWW-Authenticate": "Bearer"}
             )
     body = await run_in_threadpool(generate_latest, REGISTRY)
-    return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+    return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4, headers={"Cache-Control": "no-store"})
