@@ -40,8 +40,9 @@ TASK_NAME: ContextVar[str | None] = ContextVar("jobwatch_task_name", default=Non
 #: The request id header (read from the client when it is a plain token, always sent back).
 REQUEST_ID_HEADER = "X-Request-ID"
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-#: Paths polled by machines: logged at DEBUG so that health checks and scrapes do not flood the log.
+#: Paths polled by machines, and the frontend's static files: logged at DEBUG so they do not flood the log.
 _QUIET_PATHS = frozenset({"/healthz", "/metrics", "/ping", "/favicon.ico", "/favicon.svg"})
+_QUIET_PREFIXES = ("/assets/", "/_next/", "/favicon")
 _CONTEXT_FIELDS = ("request_id", "task_id", "task_name")
 #: Marks the handler `configure_logging()` installs, so that calling it again replaces it instead of adding one.
 _HANDLER_NAME = "jobwatch"
@@ -300,7 +301,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_headers)
         finally:
             path = str(scope.get("path", ""))
-            level = logging.DEBUG if path in _QUIET_PATHS else logging.INFO
+            level = logging.DEBUG if path in _QUIET_PATHS or path.startswith(_QUIET_PREFIXES) else logging.INFO
             if log.isEnabledFor(level):
                 log.log(
                     level,

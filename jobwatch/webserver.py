@@ -8,6 +8,10 @@ In Reflex 0.10 the production mode compiles the pages, builds the frontend with 
 and serves the static build from the backend process (Granian), next to the websocket and `/healthz`, on
 the one port. Pending database migrations are applied first (tables only ever come from Alembic).
 
+`python -m jobwatch.webserver --build-only` runs the same compile and frontend build without serving (the
+`Dockerfile` and CI run it): `.web/` then holds the installed frontend packages and a build, so a later
+`serve` rebuilds from them without the npm registry.
+
 Reflex's own messages go to stderr (stdout is for data only, CONTRACT section 1). SIGTERM or SIGINT (Ctrl-C)
 stops Reflex's whole process group with SIGTERM; `serve` waits for it to stop and returns 0.
 """
@@ -52,6 +56,34 @@ def reflex_command(port: int) -> list[str]:
         "--backend-port",
         str(port),
     ]
+
+
+def build_command() -> list[str]:
+    """The command line that compiles the pages and builds the production frontend into `.web/`, not serving."""
+    return [sys.executable, "-m", "reflex", "export", "--frontend-only", "--no-zip", "--env", "prod"]
+
+
+def build() -> int:
+    """Compile the app and build the production frontend (what `serve` does before it serves); 0 on success.
+
+    Fetches bun first when it is missing. The frontend packages Reflex installs from the npm registry stay in
+    `.web/node_modules` (and bun's cache in the data folder), so a later `serve` needs no registry.
+    """
+    try:
+        ensure_bun()
+    except BunUnavailable as exc:
+        print(f"jobwatch: {exc}; run scripts/bootstrap.sh", file=sys.stderr)
+        return 1
+    print("jobwatch: building the production frontend", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    result = subprocess.run(
+        build_command(), cwd=PROJECT_DIR, env=server_env(8000), stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno()
+    )
+    if result.returncode != 0:
+        print(f"jobwatch: the frontend build failed (status {result.returncode})", file=sys.stderr)
+        return 1
+    print(f"jobwatch: frontend built in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return 0
 
 
 def server_env(port: int, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -176,10 +208,15 @@ def _wait(proc: subprocess.Popen[bytes], stopping: threading.Event) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m jobwatch.webserver [--port N]` (the same as `jobwatch serve`)."""
+    """`python -m jobwatch.webserver [--port N]` (the same as `jobwatch serve`), or `--build-only`."""
     parser = argparse.ArgumentParser(prog="python -m jobwatch.webserver", description=serve.__doc__)
     parser.add_argument("--port", type=int, default=8000, help="the one port for pages and API")
+    parser.add_argument(
+        "--build-only", action="store_true", help="compile and build the production frontend, then exit"
+    )
     args = parser.parse_args(argv)
+    if args.build_only:
+        return build()
     return serve(args.port)
 
 

@@ -8,7 +8,9 @@
 #   3. installs Debian's chromium for the browser test when /usr/bin/chromium is missing and we are root
 #      (never `playwright install`: it downloads a browser build from outside the package registries).
 #
-# Environment: PYTHON picks the interpreter for a new .venv; JOBWATCH_SKIP_CHROMIUM=1 skips step 3.
+# Environment: PYTHON picks the interpreter for a new .venv; JOBWATCH_SKIP_CHROMIUM=1 skips step 3;
+# JOBWATCH_EXTRAS (default `dev`) names the optional dependencies installed with jobwatch (empty: none, as
+# the Dockerfile does).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -34,8 +36,9 @@ fi
 # several seconds even when nothing is to do).
 STAMP="$VENV/.jobwatch-installed"
 if [[ ! -f "$STAMP" || pyproject.toml -nt "$STAMP" ]] || ! "$VENV/bin/python" -c 'import jobwatch' 2>/dev/null; then
-    log "installing jobwatch and its dev dependencies into .venv"
-    "$VENV/bin/python" -m pip install --quiet -e '.[dev]'
+    EXTRAS="${JOBWATCH_EXTRAS-dev}"
+    log "installing jobwatch${EXTRAS:+ and its $EXTRAS dependencies} into .venv"
+    "$VENV/bin/python" -m pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
     touch "$STAMP"
 fi
 
