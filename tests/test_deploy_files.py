@@ -7,11 +7,11 @@ file is parsed and its services, commands, settings, health checks and start ord
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -138,13 +138,12 @@ def test_multi_stage_non_root_with_a_health_check(stages: list[Stage]) -> None:
     assert "--start-period=" in healthcheck
     (expose,) = runtime.all("EXPOSE")
     cmd = runtime.all("CMD")[-1]
-    import json
 
     assert json.loads(cmd) == ["jobwatch", "serve", "--port", expose]
 
 
 def test_the_image_python_is_one_the_project_supports() -> None:
-    args, stages = dockerfile_stages(DOCKERFILE.read_text())
+    _args, stages = dockerfile_stages(DOCKERFILE.read_text())
     pyproject = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
     supported = SpecifierSet(pyproject["project"]["requires-python"])
     for stage in stages:
