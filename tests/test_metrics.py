@@ -145,3 +145,14 @@ def test_metrics_token_is_asked_for_when_set(db: Engine, settings_env: pytest.Mo
     response = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
     assert response.status_code == 200
     assert "jobwatch_postings" in response.text
+
+
+def test_every_family_is_in_the_module_table_and_nothing_else(db: Engine) -> None:
+    """The table in `jobwatch/metrics.py`'s docstring (which docs/runbook.md must cover) is what is exported."""
+    import re
+
+    import jobwatch.metrics as metrics
+
+    documented = set(re.findall(r"`(jobwatch_[a-z_]+)`", metrics.__doc__ or ""))
+    exported = {name for name, _labels in _scrape()}
+    assert exported == documented
