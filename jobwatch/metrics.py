@@ -202,7 +202,11 @@ def database_families(session: Session) -> list[GaugeMetricFamily]:
     )
     out.append(
         _labelled(
-            "jobwatch_outbox_messages", "Emails in the local outbox, by kind.", "kind", _by(session, OutboxMessage.kind)
+            "jobwatch_outbox_messages",
+            "Emails in the local outbox, by kind.",
+            "kind",
+            _by(session, OutboxMessage.kind),
+            ("account", "digest"),
         )
     )
     out.append(
@@ -211,6 +215,7 @@ def database_families(session: Session) -> list[GaugeMetricFamily]:
             "Mail service events acted on (bounces, complaints), by type.",
             "type",
             _by(session, MailEvent.type),
+            ("email.bounced", "email.complained"),
         )
     )
     users = _gauge("jobwatch_users", "Accounts.")
