@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.load_test                        # 10K users, 100K postings, all three phases
     .venv/bin/python -m benchmarks.load_test --users 2000 --postings 20000 --duration 20   # a quick look
     .venv/bin/python -m benchmarks.load_test --keep                  # keep the database (prints its URL)
+    .venv/bin/python -m benchmarks.load_test --url postgresql+psycopg://postgres@127.0.0.1:5432/jobwatch_bench_x
 
 Sets up a throwaway PostgreSQL database (created on `JOBWATCH_BENCH_POSTGRES_URL`, default
 `postgresql+psycopg://postgres@127.0.0.1:5432/postgres`, dropped at the end unless `--keep`), migrated with
@@ -132,22 +133,19 @@ class User:
     newest_title: str
 
 
-def add_users(url: str, count: int, seed: int) -> list[User]:
-    """Store `count` verified users with alerts, inbox items and a session each, in bulk inserts."""
+def add_users(url: str, count: int, seed: int) -> None:
+    """Store `count` verified users with alerts and inbox items, in bulk inserts."""
     from jobwatch.db import make_engine
-    from jobwatch.models import JobAlert, JobPosting, Notification, UserSession
+    from jobwatch.models import JobAlert, JobPosting, Notification
     from jobwatch.models import User as UserRow
-    from jobwatch.services.accounts import hash_token
 
     gen = Generator(seed + 11)
     rng = random.Random(seed)
     engine = make_engine(url)
     with engine.connect() as conn:
         postings = list(conn.execute(sa.select(JobPosting.id, JobPosting.title)).all())  # type: ignore[call-overload]
-    users: list[User] = []
     for start in range(0, count, 1000):
         chunk = range(start, min(count, start + 1000))
-        tokens = {n: secrets.token_urlsafe(32) for n in chunk}
         with engine.begin() as conn:
             conn.execute(
                 sa.insert(UserRow),
@@ -172,19 +170,6 @@ def add_users(url: str, count: int, seed: int) -> list[User]:
                         UserRow.email.in_([f"loaduser{n}@example.test" for n in chunk])  # type: ignore[attr-defined]
                     )
                 ).all()
-            )
-            conn.execute(
-                sa.insert(UserSession),
-                [
-                    {
-                        "user_id": ids[f"loaduser{n}@example.test"],
-                        "token_hash": hash_token(tokens[n]),
-                        "created_at": T0,
-                        "expires_at": T0 + timedelta(days=30),
-                        "last_seen_at": T0,
-                    }
-                    for n in chunk
-                ],
             )
             alerts = [
                 {
@@ -223,13 +208,56 @@ def add_users(url: str, count: int, seed: int) -> list[User]:
                             "email_status": "sent",
                         }
                     )
-                users.append(User(uid, tokens[n], picked[-1][1]))
             conn.execute(sa.insert(Notification), notifications)
     with engine.begin() as conn:
-        for table in ("user_account", "user_session", "job_alert", "notification"):
+        for table in ("user_account", "job_alert", "notification"):
             conn.execute(sa.text(f"ANALYZE {table}"))
     engine.dispose()
-    return users
+
+
+def sign_in(url: str, count: int) -> list[User]:
+    """A new live session for each of `count` stored users (all of them when fewer), in one bulk insert."""
+    from jobwatch.db import make_engine
+    from jobwatch.models import JobPosting, Notification, UserSession
+    from jobwatch.models import User as UserRow
+    from jobwatch.services.accounts import hash_token
+
+    engine = make_engine(url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        ids = list(conn.execute(sa.select(UserRow.id).order_by(UserRow.id).limit(count)).scalars())  # type: ignore[call-overload, arg-type]
+        newest = sa.select(Notification.user_id, sa.func.max(Notification.created_at).label("at")).group_by(
+            Notification.user_id
+        )
+        titles = dict(
+            conn.execute(
+                sa.select(Notification.user_id, JobPosting.title)
+                .join(JobPosting, JobPosting.id == Notification.posting_id)  # type: ignore[arg-type]
+                .join(
+                    newest.subquery("n"),
+                    sa.and_(
+                        sa.literal_column("n.user_id") == Notification.user_id,
+                        sa.literal_column("n.at") == Notification.created_at,
+                    ),
+                )
+            ).all()
+        )
+        tokens = {uid: secrets.token_urlsafe(32) for uid in ids}
+        conn.execute(
+            sa.insert(UserSession),
+            [
+                {
+                    "user_id": uid,
+                    "token_hash": hash_token(token),
+                    "created_at": now,
+                    "expires_at": now + timedelta(days=1),
+                    "last_seen_at": now,
+                }
+                for uid, token in tokens.items()
+            ],
+        )
+    engine.dispose()
+    return [User(uid, tokens[uid], titles.get(uid, "")) for uid in ids]
 
 
 # --- the server ------------------------------------------------------------------------------------------
@@ -490,43 +518,68 @@ def main() -> None:
     parser.add_argument("--phases", default="http,browser,services")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the database and print its URL")
+    parser.add_argument("--url", help="measure this database (filled by an earlier --keep run) instead")
     args = parser.parse_args()
-    phases = {p.strip() for p in args.phases.split(",")}
 
     workdir = Path(tempfile.mkdtemp(prefix="jobwatch-load-"))
     try:
+        if args.url:
+            run(args, args.url, workdir)
+            return
         with database("postgres", keep=args.keep) as url:
             started = time.monotonic()
             seconds = fill(url, Generator(args.seed), args.postings)
             print(f"stored {args.postings:,} postings in {seconds:.0f} s", file=sys.stderr)
-            users = add_users(url, args.users, args.seed)
+            add_users(url, args.users, args.seed)
             print(
-                f"stored {len(users):,} users with alerts, {INBOX_ITEMS_PER_USER} inbox items and a session each "
+                f"stored {args.users:,} users with alerts and {INBOX_ITEMS_PER_USER} inbox items each "
                 f"({time.monotonic() - started:.0f} s in all)",
                 file=sys.stderr,
             )
             if args.keep:
-                print(f"kept {url}")
-            os.environ["DATABASE_URL"] = url
-            from jobwatch.config import get_settings
-            from jobwatch.db import get_engine
-
-            get_settings.cache_clear()
-            get_engine.cache_clear()
-            with serve(url, workdir) as server:
-                print(
-                    f"\njobwatch serve (production build) on PostgreSQL: {args.postings:,} postings, "
-                    f"{args.users:,} users; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
-                )
-                if "http" in phases:
-                    http_phase(server, args.http_users, args.duration)
-                if "browser" in phases:
-                    browser_phase(server, users, args.browsers, args.duration)
-                if "services" in phases:
-                    service_phase(users, args.service_users, args.duration)
-            get_engine().dispose()
+                print(f"kept {url} (measure it again with --url)")
+            run(args, url, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
+    """Sign users in, start the server on `url`'s database, run the chosen phases."""
+    from jobwatch.config import get_settings
+    from jobwatch.db import get_engine
+
+    phases = {p.strip() for p in args.phases.split(",")}
+    users = sign_in(url, max(args.service_users * 20, args.browsers))
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    stats = engine_stats(url)
+    with serve(url, workdir) as server:
+        print(
+            f"\njobwatch serve (production build) on PostgreSQL: {stats['postings']:,} postings, "
+            f"{stats['users']:,} users, {stats['notifications']:,} inbox items; {os.cpu_count()} CPUs, "
+            f"load average {os.getloadavg()[0]:.1f} before the run"
+        )
+        if "http" in phases:
+            http_phase(server, args.http_users, args.duration)
+        if "browser" in phases:
+            browser_phase(server, users, args.browsers, args.duration)
+        if "services" in phases:
+            service_phase(users, args.service_users, args.duration)
+        print(f"\nload average {os.getloadavg()[0]:.1f} after the run")
+    get_engine().dispose()
+
+
+def engine_stats(url: str) -> dict[str, int]:
+    """Row counts of the database under test."""
+    from jobwatch.db import make_engine
+
+    tables = {"postings": "job_posting", "users": "user_account", "notifications": "notification"}
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        stats = {n: int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()) for n, t in tables.items()}
+    engine.dispose()
+    return stats
 
 
 if __name__ == "__main__":
