@@ -5,7 +5,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from huey import MemoryHuey
@@ -204,3 +209,38 @@ def test_sentry_starts_with_a_dsn(settings_env: pytest.MonkeyPatch) -> None:
         sentry_sdk.get_client().close(timeout=0)
         sentry_sdk.get_global_scope().set_client(None)  # back to the SDK's inactive client
     assert not sentry_sdk.get_client().is_active()
+
+
+def test_the_worker_writes_json_lines_with_the_task_id(tmp_path: Path) -> None:
+    """`jobwatch worker` (Huey's consumer) logs through `configure_logging()`: JSON, the task's id on its lines."""
+    from workers.main import huey
+    from workers.tasks import match_new_postings_task
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "jobwatch.cli", "worker", "--no-scheduler", "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        result = match_new_postings_task()
+        assert result.get(blocking=True, timeout=60) == 0
+    finally:
+        worker.send_signal(signal.SIGINT)
+        _out, err = worker.communicate(timeout=60)
+    records = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    task_lines = [r for r in records if r.get("task_id") == result.id]
+    assert task_lines, err[-2000:]
+    assert all(str(r["task_name"]).endswith("match_new_postings_task") for r in task_lines)
+    assert any("executed in" in str(r["message"]) for r in task_lines)
+    # No line is written twice in two formats (Huey's own plain handler is replaced).
+    plain = [line for line in err.splitlines() if "executed in" in line and not line.startswith("{")]
+    assert plain == []
+    assert not huey.immediate
