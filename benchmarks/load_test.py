@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import random
 import re
@@ -99,7 +100,7 @@ class Results:
             values = sorted(self.latencies.get(name, []))
             errors = len(self.errors.get(name, []))
             if values:
-                p95 = values[max(0, int(len(values) * 0.95) - 1)]
+                p95 = values[max(0, math.ceil(len(values) * 0.95) - 1)]  # nearest rank
                 print(
                     f"  {name:34} {len(values):>7} {len(values) / seconds:>7.1f} {statistics.median(values):>8.1f} "
                     f"{p95:>8.1f} {values[-1]:>8.1f} {errors:>7}"
@@ -469,9 +470,15 @@ def service_phase(users: list[User], concurrency: int, duration: float) -> None:
         rng = random.Random(n)
         while time.monotonic() < deadline:
             user = rng.choice(users)
-            current = timed(results, "session check (every event)", lambda user=user: lookup_user(user.token))
-            if current is None:
-                results.fail("session check (every event)", "no user for a live token")
+
+            def check(token: str = user.token) -> Any:
+                found = lookup_user(token)
+                if found is None:
+                    raise LookupError("no user for a live session token")
+                return found
+
+            current = timed(results, "session check (every event)", check)
+            if current is None:  # counted as an error by `timed`
                 continue
 
             def load_inbox(uid: int = current.id) -> None:
@@ -512,8 +519,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--postings", type=int, default=100_000)
     parser.add_argument("--http-users", type=int, default=50, help="concurrent users of phase 1")
-    parser.add_argument("--browsers", type=int, default=10, help="concurrent browser users of phase 2")
-    parser.add_argument("--service-users", type=int, default=50, help="concurrent users of phase 3")
+    parser.add_argument("--browsers", type=int, default=4, help="concurrent browser users of phase 2")
+    parser.add_argument("--service-users", type=int, default=10, help="concurrent users of phase 3")
     parser.add_argument("--duration", type=float, default=60, help="seconds per phase")
     parser.add_argument("--phases", default="http,browser,services")
     parser.add_argument("--seed", type=int, default=1)
