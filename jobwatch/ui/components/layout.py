@@ -10,6 +10,7 @@ and a visible `Log out` button, over a centred content column that also fits a p
 from __future__ import annotations
 
 import reflex as rx
+from reflex_base.vars.base import Var
 
 from jobwatch.ui import routes
 from jobwatch.ui.components.forms import VISUALLY_HIDDEN
@@ -56,11 +57,19 @@ def nav_link(text: str, href: str, *extra: rx.Component) -> rx.Component:
     )
 
 
+FOCUS_MAIN = Var(
+    _js_expr="((e) => { const main = document.getElementById('main'); "
+    "if (main) { e.preventDefault(); main.focus(); main.scrollIntoView(); } })"
+)
+
+
 def skip_link() -> rx.Component:
     """The first stop of the Tab key: jumps past the navigation to the page's content."""
     return rx.el.a(
         "Skip to content",
         href="#main",
+        # Move the focus itself: a fragment link alone scrolls but leaves the focus where it was in Chromium.
+        custom_attrs={"onClick": FOCUS_MAIN},
         style={
             "position": "absolute",
             "left": "-10000px",
