@@ -108,7 +108,10 @@ def test_jobs_builder_alerts_inbox_posting_and_404(server: Server) -> None:
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
+        # The one expected entry: Chromium logs the 404 status of the unknown address we open on purpose
+        # (the server answers 404 with the styled page, as it should).
+        expected_404 = message.location.get("url", "").endswith("/no-such-page") and "404" in message.text
+        if message.type == "error" and not expected_404:
             problems.append(f"console error: {message.text} ({message.location})")
 
     email = f"ui-{secrets.token_hex(4)}@example.test"
@@ -146,6 +149,9 @@ def test_jobs_builder_alerts_inbox_posting_and_404(server: Server) -> None:
             expect(page).to_have_url(re.compile(r"/alerts/?$"))
 
             # Keyboard: the first Tab reaches "Skip to content", which jumps to the page's content.
+            expect(page.get_by_role("heading", name="Alerts")).to_be_visible()
+            page.goto(f"{server.url}/alerts")  # a fresh load: the focus starts at the document
+            expect(page.get_by_role("heading", name="Alerts")).to_be_visible()
             page.keyboard.press("Tab")
             expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
             page.keyboard.press("Enter")
@@ -157,9 +163,12 @@ def test_jobs_builder_alerts_inbox_posting_and_404(server: Server) -> None:
             expect(page.get_by_text("3 open jobs")).to_be_visible()
             filters = page.get_by_role("complementary", name="Filters")
             expect(filters.get_by_text("France")).to_be_visible()
-            filters.get_by_label(re.compile("^Germany")).check()
+            # Controlled check boxes: they change when the server answered, so click and wait for that.
+            filters.get_by_label(re.compile("^Germany")).click()
             expect(page.get_by_text("1 open job", exact=True)).to_be_visible()
-            filters.get_by_label(re.compile("^Germany")).uncheck()
+            expect(filters.get_by_label(re.compile("^Germany"))).to_be_checked()
+            filters.get_by_label(re.compile("^Germany")).click()
+            expect(page.get_by_text("3 open jobs")).to_be_visible()
             page.get_by_label("Search jobs").fill("python")
             page.get_by_role("button", name="Search", exact=True).click()
             expect(page.get_by_text("2 open jobs matching “python”")).to_be_visible()
@@ -177,7 +186,8 @@ def test_jobs_builder_alerts_inbox_posting_and_404(server: Server) -> None:
             expect(page.get_by_role("button", name="Remove Acme")).to_be_visible()
             expect(companies).to_have_value("")
             expect(page).to_have_url(re.compile(r"/alerts/new"))
-            page.get_by_label("Internship").check()
+            page.get_by_label("Internship").click()
+            expect(page.get_by_label("Internship")).to_be_checked()
             expect(preview).to_contain_text("1 matching open job")
             page.get_by_role("button", name="Remove python").click()
             expect(page.get_by_role("button", name="Remove python")).to_have_count(0)
@@ -203,7 +213,7 @@ def test_jobs_builder_alerts_inbox_posting_and_404(server: Server) -> None:
             expect(page.get_by_role("button", name="Remove Paris")).to_be_visible()
             page.get_by_role("button", name="Save alert").click()
             expect(page).to_have_url(re.compile(r"/alerts/?$"))
-            expect(page.get_by_role("link", name="Paris jobs")).to_be_visible()
+            expect(page.get_by_role("link", name="Paris jobs", exact=True)).to_be_visible()
             page.screenshot(path=SCREENSHOTS / "ui-04-alerts.png", full_page=True)
 
             # Delete asks first; "Keep it" keeps the alert, "Delete alert" removes it.
@@ -212,11 +222,11 @@ def test_jobs_builder_alerts_inbox_posting_and_404(server: Server) -> None:
             expect(dialog).to_contain_text("Delete this alert?")
             page.screenshot(path=SCREENSHOTS / "ui-05-delete-confirm.png", full_page=True)
             dialog.get_by_role("button", name="Keep it").click()
-            expect(page.get_by_role("link", name="Paris jobs")).to_be_visible()
+            expect(page.get_by_role("link", name="Paris jobs", exact=True)).to_be_visible()
             page.get_by_role("button", name="Delete alert Paris jobs").click()
             page.get_by_role("alertdialog").get_by_role("button", name="Delete alert").click()
-            expect(page.get_by_role("link", name="Paris jobs")).to_have_count(0)
-            expect(page.get_by_role("link", name="Acme interns")).to_be_visible()
+            expect(page.get_by_role("link", name="Paris jobs", exact=True)).to_have_count(0)
+            expect(page.get_by_role("link", name="Acme interns", exact=True)).to_be_visible()
 
             # Another user's alert id shows nothing of it.
             with Session(engine) as s:
@@ -270,7 +280,8 @@ def test_jobs_builder_alerts_inbox_posting_and_404(server: Server) -> None:
             page.emulate_media(color_scheme="dark")
             page.goto(f"{server.url}/jobs")
             expect(page.get_by_role("button", name="Log out")).to_be_visible()
-            expect(page.get_by_text("3 open jobs")).to_be_visible()
+            # The tab keeps its last search; the intern posting has closed since.
+            expect(page.get_by_text("1 open job matching “python”")).to_be_visible()
             page.screenshot(path=SCREENSHOTS / "ui-08-jobs-phone-dark.png", full_page=True)
         finally:
             context.close()
