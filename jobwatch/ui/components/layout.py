@@ -9,6 +9,8 @@ and a visible `Log out` button, over a centred content column that also fits a p
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 from reflex_base.vars.base import Var
 
@@ -57,7 +59,7 @@ def nav_link(text: str, href: str, *extra: rx.Component) -> rx.Component:
     )
 
 
-FOCUS_MAIN = Var(
+FOCUS_MAIN: Var[Any] = Var(
     _js_expr="((e) => { const main = document.getElementById('main'); "
     "if (main) { e.preventDefault(); main.focus(); main.scrollIntoView(); } })"
 )
