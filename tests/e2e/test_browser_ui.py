@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from jobwatch.core.postings import Location
 from jobwatch.db import make_engine
-from jobwatch.models import AlertMatch, Board, JobAlert, JobPosting, Notification, User, utcnow
+from jobwatch.models import AlertMatch, Board, JobAlert, JobPosting, Notification, ScrapeRun, User, utcnow
 from jobwatch.storage import ingest_postings
 from tests.e2e.serving import (
     CHROMIUM,
@@ -157,10 +157,38 @@ def test_jobs_builder_alerts_inbox_posting_and_404(server: Server) -> None:
             page.keyboard.press("Enter")
             expect(page.locator("main#main")).to_be_focused()
 
+            # Boards: adding one says what was detected; "Scrape now" follows the queued task in its row (no
+            # worker runs here: the test plays the worker's part by writing the run the task would write).
+            page.get_by_role("link", name="Boards", exact=True).click()
+            page.get_by_label("Board").fill("lever:globex")
+            page.get_by_role("button", name="Add board").click()
+            expect(page.get_by_text("Now watching lever:globex.")).to_be_visible()
+            expect(page.get_by_text("Detected: Lever board “globex”.")).to_be_visible()
+            row = page.get_by_role("row").filter(has_text="greenhouse:acme")
+            row.get_by_role("button", name="Scrape now").click()
+            expect(page.get_by_text("Scrape of greenhouse:acme queued.")).to_be_visible()
+            expect(row).to_contain_text("Queued")
+            with Session(engine) as s:
+                board_id = s.exec(select(Board.id).where(Board.key == "greenhouse:acme")).one()
+                run = ScrapeRun(board_id=board_id or 0, status="running")
+                s.add(run)
+                s.commit()
+                run_id = run.id
+            expect(row).to_contain_text("Running…")
+            with Session(engine) as s:
+                done = s.get_one(ScrapeRun, run_id)
+                done.status, done.new_count, done.finished_at = "ok", 3, utcnow()
+                s.add(done)
+                s.commit()
+            expect(row).to_contain_text("Done: 3 new, 0 updated, 0 closed")
+            page.screenshot(path=SCREENSHOTS / "ui-02-boards-progress.png", full_page=True)
+
             # The jobs search: facets counted by the database narrow the results; the search becomes an alert.
             page.get_by_role("link", name="Jobs", exact=True).click()
             expect(page).to_have_url(re.compile(r"/jobs/?$"))
             expect(page.get_by_text("3 open jobs")).to_be_visible()
+            expect(page.get_by_role("link", name="Jobs", exact=True)).to_have_attribute("aria-current", "page")
+            expect(page.get_by_role("link", name="Alerts", exact=True)).to_have_attribute("aria-current", "false")
             filters = page.get_by_role("complementary", name="Filters")
             expect(filters.get_by_text("France")).to_be_visible()
             # Controlled check boxes: they change when the server answered, so click and wait for that.
@@ -172,7 +200,7 @@ def test_jobs_builder_alerts_inbox_posting_and_404(server: Server) -> None:
             page.get_by_label("Search jobs").fill("python")
             page.get_by_role("button", name="Search", exact=True).click()
             expect(page.get_by_text("2 open jobs matching “python”")).to_be_visible()
-            page.screenshot(path=SCREENSHOTS / "ui-02-jobs.png", full_page=True)
+            page.screenshot(path=SCREENSHOTS / "ui-02b-jobs.png", full_page=True)
             page.get_by_role("button", name="Save this search as an alert").click()
             expect(page).to_have_url(re.compile(r"/alerts/new\?filters="))
             preview = page.get_by_role("region", name="Preview")

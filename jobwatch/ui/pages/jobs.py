@@ -212,7 +212,8 @@ def jobs_page() -> rx.Component:
         rx.cond(
             JobsState.loaded,
             rx.grid(
-                rx.box(_filters(), min_width="0"),
+                # On a phone the results come first and the filters follow them.
+                rx.box(_filters(), min_width="0", order=rx.breakpoints(initial="2", md="0")),
                 rx.flex(
                     rx.flex(
                         rx.text(JobsState.summary, size="2", color_scheme="gray", aria_live="polite"),
