@@ -19,6 +19,8 @@ from jobwatch.ui.components.forms import VISUALLY_HIDDEN
 from jobwatch.ui.state.auth import AuthState
 
 CONTENT_WIDTH = "960px"
+#: The navigation bar is wider than the content, so that links and the account menu fit one line on a laptop.
+HEADER_WIDTH = "1200px"
 
 
 def brand() -> rx.Component:
@@ -149,7 +151,7 @@ def navbar() -> rx.Component:
             spacing="5",
             wrap="wrap",
             row_gap="2",
-            max_width=CONTENT_WIDTH,
+            max_width=HEADER_WIDTH,
             margin_x="auto",
             padding_x="16px",
             padding_y="10px",
@@ -159,7 +161,7 @@ def navbar() -> rx.Component:
     )
 
 
-def page_shell(title: str, *children: rx.Component, actions: rx.Component | None = None) -> rx.Component:
+def page_shell(title: str | rx.Var, *children: rx.Component, actions: rx.Component | None = None) -> rx.Component:
     """A signed-in page: the navbar, then a heading (with optional actions on its right) and the content."""
     header = rx.flex(
         rx.heading(title, as_="h1", size="7"),
@@ -193,7 +195,7 @@ def loading() -> rx.Component:
     return rx.center(rx.spinner(size="3"), height="60vh", aria_busy="true")
 
 
-def protected(title: str, *children: rx.Component, actions: rx.Component | None = None) -> rx.Component:
+def protected(title: str | rx.Var, *children: rx.Component, actions: rx.Component | None = None) -> rx.Component:
     """`page_shell(...)` shown only to a signed-in user; a spinner before the check (B26)."""
     return rx.cond(AuthState.signed_in, page_shell(title, *children, actions=actions), loading())
 

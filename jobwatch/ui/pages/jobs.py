@@ -11,6 +11,10 @@ from jobwatch.ui.components.layout import empty_state, loading, protected
 from jobwatch.ui.state.jobs import FacetRow, JobsState, PostingState
 from jobwatch.ui.state.views import PostingRow
 
+#: Table columns shown from the `sm` breakpoint (768 px) up, and what shows only below it.
+WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
+WIDE_ONLY_HIDDEN = rx.breakpoints(initial="block", sm="none")
+
 
 def closed_badge(closed: rx.Var) -> rx.Component:
     """A red "Closed" badge when `closed` is true (the posting is no longer listed by its board)."""
@@ -31,10 +35,19 @@ def posting_table(rows: rx.Var) -> rx.Component:
                     align="center",
                     wrap="wrap",
                 ),
+                # On a phone the other columns are hidden: the same facts go under the title.
+                rx.text(
+                    posting.company,
+                    rx.cond(posting.location != "", " · " + posting.location, ""),
+                    rx.cond(posting.posted != "", " · " + posting.posted, ""),
+                    size="1",
+                    color_scheme="gray",
+                    display=WIDE_ONLY_HIDDEN,
+                ),
             ),
-            rx.table.cell(posting.company),
-            rx.table.cell(posting.location),
-            rx.table.cell(posting.posted, white_space="nowrap"),
+            rx.table.cell(posting.company, display=WIDE_ONLY),
+            rx.table.cell(posting.location, display=WIDE_ONLY),
+            rx.table.cell(posting.posted, white_space="nowrap", display=WIDE_ONLY),
         )
 
     return rx.box(
@@ -42,9 +55,9 @@ def posting_table(rows: rx.Var) -> rx.Component:
             rx.table.header(
                 rx.table.row(
                     rx.table.column_header_cell("Title"),
-                    rx.table.column_header_cell("Company"),
-                    rx.table.column_header_cell("Location"),
-                    rx.table.column_header_cell("Posted"),
+                    rx.table.column_header_cell("Company", display=WIDE_ONLY),
+                    rx.table.column_header_cell("Location", display=WIDE_ONLY),
+                    rx.table.column_header_cell("Posted", display=WIDE_ONLY),
                 )
             ),
             rx.table.body(rx.foreach(rows, row)),
@@ -277,13 +290,12 @@ def _posting() -> rx.Component:
             ),
         ),
         rx.flex(
-            rx.heading(PostingState.title, as_="h2", size="6"),
             closed_badge(PostingState.closed != ""),
+            rx.text(PostingState.company, rx.cond(PostingState.location != "", " · " + PostingState.location, "")),
             spacing="3",
             align="center",
             wrap="wrap",
         ),
-        rx.text(PostingState.company, rx.cond(PostingState.location != "", " · " + PostingState.location, "")),
         rx.flex(
             _fact("Workplace", PostingState.workplace),
             _fact("Employment type", PostingState.employment_type),
@@ -351,7 +363,7 @@ def _posting() -> rx.Component:
 def posting_page() -> rx.Component:
     """`/jobs/{id}`: one posting (a closed one says so), or "not found"."""
     return protected(
-        "Job",
+        rx.cond(PostingState.loaded & ~PostingState.not_found, PostingState.title, "Job"),
         rx.cond(
             PostingState.loaded,
             rx.cond(
