@@ -195,6 +195,18 @@ def loading() -> rx.Component:
     return rx.center(rx.spinner(size="3"), height="60vh", aria_busy="true")
 
 
+def loading_list() -> rx.Component:
+    """What a list shows while its first data is on the way: a small spinner, announced as busy."""
+    return rx.center(
+        rx.spinner(size="2"),
+        rx.el.span("Loading…", style=VISUALLY_HIDDEN),
+        padding_y="32px",
+        width="100%",
+        aria_busy="true",
+        role="status",
+    )
+
+
 def protected(title: str | rx.Var, *children: rx.Component, actions: rx.Component | None = None) -> rx.Component:
     """`page_shell(...)` shown only to a signed-in user; a spinner before the check (B26)."""
     return rx.cond(AuthState.signed_in, page_shell(title, *children, actions=actions), loading())

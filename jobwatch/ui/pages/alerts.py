@@ -7,7 +7,7 @@ from reflex_base.vars.base import Var
 
 from jobwatch.ui import routes
 from jobwatch.ui.components.forms import error_callout, field, label, notice_callout
-from jobwatch.ui.components.layout import empty_state, loading, protected
+from jobwatch.ui.components.layout import empty_state, loading, loading_list, protected
 from jobwatch.ui.state.alerts import EMPLOYMENT_CHOICES, AlertBuilderState, AlertRow, AlertsState
 from jobwatch.ui.state.views import PostingRow
 
@@ -160,6 +160,7 @@ def alerts_page() -> rx.Component:
                     "No alerts yet. An alert watches every board for jobs that fit it and tells you once.",
                     _new_alert_button(),
                 ),
+                loading_list(),
             ),
         ),
         actions=_new_alert_button(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from jobwatch.ui.components.forms import VISUALLY_HIDDEN, error_callout, field, notice_callout
-from jobwatch.ui.components.layout import empty_state, protected
+from jobwatch.ui.components.layout import empty_state, loading_list, protected
 from jobwatch.ui.pages.jobs import posting_table
 from jobwatch.ui.state.boards import BoardRow, BoardsState, CatalogRow
 
@@ -189,7 +189,11 @@ def boards_page() -> rx.Component:
         rx.cond(
             BoardsState.boards.length() > 0,
             _boards_table(),
-            rx.cond(BoardsState.loaded, empty_state("layout_list", "No boards watched yet. Add one above.")),
+            rx.cond(
+                BoardsState.loaded,
+                empty_state("layout_list", "No boards watched yet. Add one above."),
+                loading_list(),
+            ),
         ),
         _postings_panel(),
     )

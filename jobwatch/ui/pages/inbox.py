@@ -11,7 +11,7 @@ from __future__ import annotations
 import reflex as rx
 
 from jobwatch.ui.components.forms import VISUALLY_HIDDEN, label
-from jobwatch.ui.components.layout import empty_state, loading, protected
+from jobwatch.ui.components.layout import empty_state, loading_list, protected
 from jobwatch.ui.pages.alerts import SELECT_STYLE
 from jobwatch.ui.pages.jobs import closed_badge
 from jobwatch.ui.state.inbox import VIEW_LABELS, AlertChoice, InboxRow, InboxState
@@ -232,7 +232,7 @@ def inbox_page() -> rx.Component:
                     empty_state("inbox", "Nothing here yet. New jobs that match your alerts show up here."),
                 ),
             ),
-            loading(),
+            loading_list(),
         ),
         _pager(),
         actions=rx.button(

@@ -7,7 +7,7 @@ import reflex as rx
 
 from jobwatch.ui import routes
 from jobwatch.ui.components.forms import error_callout, hidden_label
-from jobwatch.ui.components.layout import empty_state, loading, protected
+from jobwatch.ui.components.layout import empty_state, loading, loading_list, protected
 from jobwatch.ui.state.jobs import FacetRow, JobsState, PostingState
 from jobwatch.ui.state.views import PostingRow
 
@@ -262,7 +262,7 @@ def jobs_page() -> rx.Component:
                 spacing="5",
                 width="100%",
             ),
-            loading(),
+            loading_list(),
         ),
     )
 
