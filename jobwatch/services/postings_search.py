@@ -27,6 +27,7 @@ from sqlmodel import select as select_rows
 from jobwatch.core.matching import (
     CompiledAlert,
     compile_alert,
+    document_filter,
     encode_term,
     matches,
     plan_fits_documents,
@@ -153,7 +154,11 @@ def _index_decides(alert: CompiledAlert) -> bool:
 
 def _text_condition(session: Session, keywords: list[str], *, open_only: bool) -> tuple[ColumnElement[bool], bool]:
     """The SQL condition for postings whose title or description holds one of `keywords`, and whether it
-    was capped at `TEXT_MATCH_CAP`. Raises `BadInput` (the core's message) for an unusable keyword."""
+    was capped at `TEXT_MATCH_CAP`. Raises `BadInput` (the core's message) for an unusable keyword.
+
+    The matching ids are read once and the condition lists them (`id IN (...)`), so the count, the page and
+    the facets do not each run the full-text query again; past `TEXT_MATCH_CAP` ids an exact full-text query
+    stays a subquery (nothing is capped then)."""
     compiled = compile_alert("search", validate_filters({"keywords": keywords}))
     dialect = session.get_bind().dialect.name
     query = full_text_query(compiled, dialect)
@@ -161,14 +166,19 @@ def _text_condition(session: Session, keywords: list[str], *, open_only: bool) -
     left: CompiledAlert | None = compiled
     if condition is not None and _index_decides(compiled):
         left = residual(compiled, search_plan(compiled))
-    if condition is not None and left is None:
-        return condition, False
-    # The core predicate decides: check the candidates, newest first.
-    from_documents = plan_fits_documents(compiled)
-    texts = JobPosting.search_tokens if from_documents else JobPosting.description_text
     where: list[ColumnElement[bool]] = [condition] if condition is not None else []
     if open_only:
         where.append(col(JobPosting.closed_at).is_(None))
+    if condition is not None and left is None:
+        ids = list(session.exec(select_rows(JobPosting.id).where(*where).limit(TEXT_MATCH_CAP + 1)).all())
+        if len(ids) > TEXT_MATCH_CAP:
+            return condition, False
+        return (col(JobPosting.id).in_(ids) if ids else false()), False
+    # The core predicate decides: check the candidates, newest first; a quick look at the stored document
+    # skips most candidates that the index could only prune (as the alert preview does).
+    from_documents = plan_fits_documents(compiled)
+    may_match = document_filter(left or compiled) if from_documents else None
+    texts = JobPosting.search_tokens if from_documents else JobPosting.description_text
     columns: tuple[Any, ...] = (
         JobPosting.id, JobPosting.source, JobPosting.board, JobPosting.external_id, JobPosting.title, texts,
     )  # fmt: skip
@@ -178,10 +188,12 @@ def _text_condition(session: Session, keywords: list[str], *, open_only: bool) -
         .order_by(col(JobPosting.first_seen_at).desc(), col(JobPosting.id).desc())
         .execution_options(yield_per=1000)
     )
-    ids: list[int] = []
+    found: list[int] = []
     now = utcnow()
     check = left or compiled
     for row in rows:
+        if may_match is not None and not may_match(row[5] or ""):
+            continue
         posting = Posting(
             source=row[1],
             board=row[2],
@@ -191,10 +203,10 @@ def _text_condition(session: Session, keywords: list[str], *, open_only: bool) -
             id=str(row[0]),
         )
         if matches(prepare(posting, document=row[5] if from_documents else None), check, now=now):
-            ids.append(int(row[0]))
-            if len(ids) >= TEXT_MATCH_CAP:
-                return col(JobPosting.id).in_(ids), True
-    return (col(JobPosting.id).in_(ids) if ids else false()), False
+            found.append(int(row[0]))
+            if len(found) >= TEXT_MATCH_CAP:
+                return col(JobPosting.id).in_(found), True
+    return (col(JobPosting.id).in_(found) if found else false()), False
 
 
 # --- facets ------------------------------------------------------------------------------------------------
@@ -246,9 +258,13 @@ def _all_but(conditions: dict[str, ColumnElement[bool]], facet: str | None) -> C
 
 
 def _grouped(session: Session, column: Any, where: ColumnElement[bool], limit: int) -> list[tuple[str, int]]:
-    count = func.count(func.distinct(JobPosting.id))
+    count = func.count()  # one row per posting: no DISTINCT needed (unlike the countries of `locations`)
     rows = session.exec(
-        select_rows(column, count).where(where, column.is_not(None)).group_by(column).order_by(count.desc(), column)
+        select_rows(column, count)
+        .where(where, column.is_not(None))
+        .group_by(column)
+        .order_by(count.desc(), column)
+        .limit(limit + 10)  # a few spare for blank values, which are left out
     ).all()
     return [(str(value), int(n)) for value, n in rows if str(value).strip()][:limit]
 
@@ -518,8 +534,14 @@ class Suggestions:
     departments: list[str]
 
 
+#: Places and departments are suggested from this many of the newest open postings (what is hiring now).
+SUGGESTION_SAMPLE = 5000
+
+
 def builder_suggestions(*, session: Session, limit: int = 200) -> Suggestions:
-    """The builder's suggestions (at most `limit` of each), read from the database only."""
+    """The builder's suggestions (at most `limit` of each), read from the database only: companies of the
+    watched boards and of the stored postings; places and departments of the `SUGGESTION_SAMPLE` newest
+    open postings."""
     from jobwatch.models import Company
 
     names = session.exec(
@@ -528,6 +550,13 @@ def builder_suggestions(*, session: Session, limit: int = 200) -> Suggestions:
     companies = list(
         dict.fromkeys([*names, *(c for c, _ in _grouped(session, col(JobPosting.company), true(), limit))])
     )
+    recent_ids = (
+        select_rows(JobPosting.id)
+        .where(col(JobPosting.closed_at).is_(None))
+        .order_by(col(JobPosting.first_seen_at).desc(), col(JobPosting.id).desc())
+        .limit(SUGGESTION_SAMPLE)
+    )
+    recent = col(JobPosting.id).in_(recent_ids.scalar_subquery())
     city: Any
     if session.get_bind().dialect.name == "postgresql":
         element = func.json_array_elements(JobPosting.locations).table_valued("value").alias("loc")
@@ -536,12 +565,11 @@ def builder_suggestions(*, session: Session, limit: int = 200) -> Suggestions:
         element = func.json_each(JobPosting.locations).table_valued("value").alias("loc")
         city = func.json_extract(element.c.value, "$.city")
     count = func.count()
-    open_only = col(JobPosting.closed_at).is_(None)
     cities = session.exec(
         select_rows(city, count).select_from(JobPosting).join(element, true())
-        .where(open_only, city.is_not(None)).group_by(city).order_by(count.desc(), city).limit(limit)
+        .where(recent, city.is_not(None)).group_by(city).order_by(count.desc(), city).limit(limit)
     ).all()  # fmt: skip
-    countries = [country_name(c) for c, _ in _country_counts(session, open_only, 60)]
+    countries = [country_name(c) for c, _ in _country_counts(session, recent, 60)]
     locations = list(dict.fromkeys([*(str(c) for c, _ in cities if c), *countries, "Remote"]))
-    departments = [d for d, _ in _grouped(session, col(JobPosting.department), open_only, limit)]
+    departments = [d for d, _ in _grouped(session, col(JobPosting.department), recent, limit)]
     return Suggestions(companies=companies[:limit], locations=locations[: limit + 61], departments=departments)

@@ -114,11 +114,13 @@ class JobsState(AuthState):
             include_closed=self.include_closed,
         )
 
-    def _search(self) -> None:
+    def _search(self, *, facets: bool = True) -> None:
         self.error = ""
         try:
             with session_scope() as session:
-                result = search_postings(session=session, request=self._request(), page=self.page, page_size=PAGE_SIZE)
+                result = search_postings(
+                    session=session, request=self._request(), page=self.page, page_size=PAGE_SIZE, with_facets=facets
+                )
         except BadInput as exc:
             self.rows, self.total, self.summary = [], 0, ""
             self.error = sentence(explain(exc)[1])
@@ -126,7 +128,7 @@ class JobsState(AuthState):
             return
         if result.postings == [] and result.total and self.page > 1:
             self.page = 1
-            self._search()
+            self._search(facets=facets)
             return
         self.rows = [posting_row(p) for p in result.postings]
         self.total = result.total
@@ -135,6 +137,9 @@ class JobsState(AuthState):
         status = "" if self.include_closed else "open "
         words = f" matching “{self.query.strip()}”" if self.query.strip() else ""
         self.summary = f"{count} {status}{noun}{words}"
+        if not facets:
+            self.loaded = True
+            return
         self.company_facet = _rows("company", result.facets["company"])
         self.location_facet = _rows("location", result.facets["location"])
         self.workplace_facet = _rows("workplace", result.facets["workplace"])
@@ -221,7 +226,7 @@ class JobsState(AuthState):
         if self._require_user() is None:
             return signed_out()
         self.page = max(1, min(int(page), self.page_count))
-        self._search()
+        self._search(facets=False)  # the same request: its facet counts stand
         return rx.scroll_to("results")
 
     @rx.event
