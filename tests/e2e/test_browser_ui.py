@@ -214,8 +214,11 @@ def test_jobs_builder_alerts_inbox_posting_and_404(server: Server) -> None:
             expect(page.get_by_role("button", name="Remove Acme")).to_be_visible()
             expect(companies).to_have_value("")
             expect(page).to_have_url(re.compile(r"/alerts/new"))
-            page.get_by_label("Internship").click()
-            expect(page.get_by_label("Internship")).to_be_checked()
+            types = page.get_by_label("Employment types", exact=True)
+            types.press_sequentially("internship")
+            types.press("Enter")
+            expect(page.get_by_role("button", name="Remove internship")).to_be_visible()
+            expect(types).to_be_focused()  # Enter keeps the focus in the field for the next value
             expect(preview).to_contain_text("1 matching open job")
             page.get_by_role("button", name="Remove python").click()
             expect(page.get_by_role("button", name="Remove python")).to_have_count(0)

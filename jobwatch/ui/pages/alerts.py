@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 from reflex_base.vars.base import Var
 
 from jobwatch.ui import routes
 from jobwatch.ui.components.forms import error_callout, field, label, notice_callout
 from jobwatch.ui.components.layout import empty_state, loading, loading_list, protected
-from jobwatch.ui.state.alerts import EMPLOYMENT_CHOICES, AlertBuilderState, AlertRow, AlertsState
+from jobwatch.ui.state.alerts import AlertBuilderState, AlertRow, AlertsState
 from jobwatch.ui.state.views import PostingRow
 
 #: How long the builder waits after the last keystroke before it refreshes the preview.
@@ -181,12 +183,13 @@ def _text_field(text: str, key: str, hint: str | None = None, **props: object) -
     )
 
 
-#: Runs in the browser on a key press inside a chip field's box (a plain DOM handler, so that it can stop the
-#: default action at once): Enter with text typed adds chips (the input's `chip_key` event) and must not
-#: submit the form; Enter in an empty box still submits it.
-PREVENT_ENTER_WITH_TEXT = Var(
-    _js_expr="((e) => { if (e.key === 'Enter' && e.target?.value && e.target.value.trim() !== '') "
-    "{ e.preventDefault(); } })"
+#: Runs in the browser on a key press inside a chip field's box (a plain DOM handler: no event goes to the
+#: server per keystroke). Enter with text typed must not submit the form: it blurs the box, which sends the
+#: text (the debounced input flushes on blur) and `commit_chips` (the box's `on_blur`), then puts the focus
+#: back for the next value. Enter in an empty box still submits the form.
+ENTER_ADDS_CHIPS: Var[Any] = Var(
+    _js_expr="((e) => { const box = e.target; if (e.key === 'Enter' && box?.value && box.value.trim() !== '') "
+    "{ e.preventDefault(); box.blur(); box.focus(); } })"
 )
 
 
@@ -246,13 +249,12 @@ def _chip_field(
                 value=getattr(AlertBuilderState, key),
                 on_change=lambda value: AlertBuilderState.set_field(key, value),
                 on_blur=AlertBuilderState.commit_chips(key),
-                on_key_down=lambda pressed: AlertBuilderState.chip_key(key, pressed),
                 debounce_timeout=DEBOUNCE_MS,
                 auto_complete="off",
                 **extra,
                 **props,
             ),
-            custom_attrs={"onKeyDown": PREVENT_ENTER_WITH_TEXT},
+            custom_attrs={"onKeyDown": ENTER_ADDS_CHIPS},
             width="100%",
         ),
     ]
@@ -337,35 +339,6 @@ SELECT_STYLE = {
 }
 
 
-def _employment_types() -> rx.Component:
-    """The five employment types as check boxes in a fieldset whose legend is the CONTRACT label."""
-    boxes = [
-        rx.flex(
-            rx.checkbox(
-                id=f"employment-{value}",
-                name=f"employment-{value}",
-                checked=AlertBuilderState.employment_types.contains(value),
-                on_change=lambda on, value=value: AlertBuilderState.toggle_employment_type(value, on),
-            ),
-            label(text, f"employment-{value}"),
-            spacing="2",
-            align="center",
-        )
-        for value, text in EMPLOYMENT_CHOICES
-    ]
-    error = AlertBuilderState.field_errors.get("employment_types", "")
-    return rx.el.fieldset(
-        rx.el.legend(rx.text("Employment types", as_="span", size="2", weight="medium")),
-        rx.flex(*boxes, spacing="4", wrap="wrap", padding_top="4px"),
-        rx.text("None ticked: any type.", size="1", color_scheme="gray"),
-        rx.cond(error != "", rx.text(error, size="1", color_scheme="red", role="alert")),
-        aria_label="Employment types",
-        border="none",
-        padding="0",
-        margin="0",
-    )
-
-
 def _builder_form() -> rx.Component:
     return rx.form(
         rx.flex(
@@ -404,7 +377,12 @@ def _builder_form() -> rx.Component:
                 options=AlertBuilderState.department_options,
                 placeholder="Engineering",
             ),
-            _employment_types(),
+            _chip_field(
+                "Employment types",
+                "employment_types",
+                "full time, part time, contract, temporary, internship; none: any type.",
+                options=AlertBuilderState.employment_options,
+            ),
             rx.flex(
                 rx.checkbox(
                     id="remote_only",

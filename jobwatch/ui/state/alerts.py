@@ -265,17 +265,11 @@ def explain(exc: BadInput) -> tuple[str | None, str]:
     return key, sentence(message.replace("salary_min", "the minimum salary"))
 
 
-#: The list fields shown as chips: typed text becomes a chip on Enter or when the field loses focus.
-CHIP_FIELDS: tuple[str, ...] = (
-    "keywords",
-    "title_keywords",
-    "exclude_keywords",
-    "companies",
-    "locations",
-    "departments",
-)
-#: Employment types as the builder's check boxes offer them: (value, label).
-EMPLOYMENT_CHOICES: tuple[tuple[str, str], ...] = tuple((t, t.replace("_", " ").capitalize()) for t in EMPLOYMENT_TYPES)
+#: The list fields shown as chips: typed text becomes chips when the field loses focus (Enter does that too,
+#: in the browser, with no event per keystroke).
+CHIP_FIELDS: tuple[str, ...] = LIST_FIELDS
+#: Employment types as the builder suggests them (typed forms such as "full time" are accepted).
+EMPLOYMENT_CHOICES: list[str] = [t.replace("_", " ") for t in EMPLOYMENT_TYPES]
 #: The longest prefilled filters (`?filters=` JSON) the builder reads.
 MAX_PREFILL = 5000
 
@@ -333,10 +327,12 @@ class AlertBuilderState(AuthState):
     companies_chips: list[str] = []
     locations_chips: list[str] = []
     departments_chips: list[str] = []
+    employment_types_chips: list[str] = []
 
     company_options: list[str] = []
     location_options: list[str] = []
     department_options: list[str] = []
+    employment_options: list[str] = list(EMPLOYMENT_CHOICES)
 
     #: Messages under a field, by filter key (or `name`).
     field_errors: dict[str, str] = {}
@@ -396,12 +392,13 @@ class AlertBuilderState(AuthState):
         self.draft_message = ""
 
     def _fill(self, filters: dict[str, Any]) -> None:
-        """Put stored (or prefilled) filters into the form: lists as chips, employment types as text."""
+        """Put stored (or prefilled) filters into the form: lists as chips (employment types as people write
+        them, `full time`), numbers as text."""
         for key in CHIP_FIELDS:
-            values = filters.get(key) or []
-            setattr(self, _chips_var(key), merge_values([str(v)[:100] for v in values if isinstance(v, str)][:50]))
-        types = filters.get("employment_types") or []
-        self.employment_types = ", ".join(str(t) for t in types if isinstance(t, str))
+            values = [str(v)[:100] for v in filters.get(key) or [] if isinstance(v, str)][:50]
+            if key == "employment_types":
+                values = [v.replace("_", " ") for v in values]  # shown as people write them
+            setattr(self, _chips_var(key), merge_values(values))
         self.remote_only = filters.get("is_remote") is True
         days = filters.get("min_posted_days_ago")
         self.posted_within = str(days) if isinstance(days, int) else ""
@@ -482,20 +479,9 @@ class AlertBuilderState(AuthState):
 
     @rx.event
     def commit_chips(self, field: str):
-        """Turn the text typed into a chip field into chips (on blur)."""
+        """Turn the text typed into a chip field into chips (when the field loses focus; the page's Enter
+        handler blurs and refocuses the field, so Enter adds chips too)."""
         if field not in CHIP_FIELDS:
-            return None
-        if self._require_user() is None:
-            return signed_out()
-        self._commit(field)
-        self._refresh_preview()
-        return None
-
-    @rx.event
-    def chip_key(self, field: str, key: str):
-        """A key pressed in a chip field: Enter turns the typed text into chips (the page keeps Enter from
-        submitting the form then)."""
-        if key != "Enter" or field not in CHIP_FIELDS:
             return None
         if self._require_user() is None:
             return signed_out()
@@ -511,19 +497,6 @@ class AlertBuilderState(AuthState):
         if self._require_user() is None:
             return signed_out()
         setattr(self, _chips_var(field), [c for c in getattr(self, _chips_var(field)) if c != value])
-        self._refresh_preview()
-        return None
-
-    @rx.event
-    def toggle_employment_type(self, value: str, on: bool):
-        """Tick or untick one employment type (a check box) and refresh the preview."""
-        if value not in EMPLOYMENT_TYPES:
-            return None
-        if self._require_user() is None:
-            return signed_out()
-        chosen = [_employment_type(t) for t in _split(self.employment_types)]
-        chosen = [t for t in chosen if t != value] + ([value] if on else [])
-        self.employment_types = ", ".join(t for t in EMPLOYMENT_TYPES if t in chosen)
         self._refresh_preview()
         return None
 
@@ -548,8 +521,6 @@ class AlertBuilderState(AuthState):
     def _take_form(self, form_data: dict[str, Any]) -> None:
         # The submitted form's values win over the synced ones (the last keystroke may still be pending).
         for field in TEXT_FIELDS:
-            if field == "employment_types":
-                continue  # check boxes, synced by their own events
             if isinstance(form_data.get(field), str):
                 setattr(self, field, form_data[field][:5000])
         if form_data.get("frequency") in alerts.FREQUENCIES:
@@ -562,8 +533,6 @@ class AlertBuilderState(AuthState):
         user = self._require_user()
         if user is None:
             return signed_out()
-        if isinstance(form_data.get("employment_types"), str):
-            self.employment_types = form_data["employment_types"][:5000]
         self._take_form(form_data)
         self._refresh_preview()
         try:
