@@ -14,6 +14,9 @@ several tokens) the core predicate checks the index's candidates, newest first, 
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -294,7 +297,46 @@ def _facet(facet: str, counted: list[tuple[str, int]], selected: tuple[str, ...]
     return values
 
 
-def _facets(session: Session, request: SearchRequest, conditions: dict[str, ColumnElement[bool]], now: datetime):
+#: How long facet counts are reused for the same request on the same database (seconds; 0 turns reuse off).
+#: Counting a facet reads every matching posting (most of the table for a wide search), so the page's common
+#: requests (the unfiltered first page above all) are counted once a minute rather than once a visit; the
+#: results and their total are always read fresh.
+FACET_CACHE_SECONDS = 60.0
+FACET_CACHE_SIZE = 256
+_facet_cache: OrderedDict[tuple[str, SearchRequest], tuple[float, dict[str, list[FacetValue]]]] = OrderedDict()
+_facet_lock = threading.Lock()
+
+
+def clear_facet_cache() -> None:
+    """Forget every cached facet count (tests; after bulk changes)."""
+    with _facet_lock:
+        _facet_cache.clear()
+
+
+def _cached_facets(
+    session: Session, request: SearchRequest, conditions: dict[str, ColumnElement[bool]], now: datetime
+) -> dict[str, list[FacetValue]]:
+    if FACET_CACHE_SECONDS <= 0:
+        return _facets(session, request, conditions, now)
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True), request)
+    moment = time.monotonic()
+    with _facet_lock:
+        hit = _facet_cache.get(key)
+        if hit is not None and hit[0] > moment:
+            _facet_cache.move_to_end(key)
+            return hit[1]
+    facets = _facets(session, request, conditions, now)
+    with _facet_lock:
+        _facet_cache[key] = (moment + FACET_CACHE_SECONDS, facets)
+        _facet_cache.move_to_end(key)
+        while len(_facet_cache) > FACET_CACHE_SIZE:
+            _facet_cache.popitem(last=False)
+    return facets
+
+
+def _facets(
+    session: Session, request: SearchRequest, conditions: dict[str, ColumnElement[bool]], now: datetime
+) -> dict[str, list[FacetValue]]:
     facets: dict[str, list[FacetValue]] = {}
     facets["company"] = _facet(
         "company", _grouped(session, col(JobPosting.company), _all_but(conditions, "company"), FACET_LIMIT),
@@ -406,7 +448,7 @@ def search_postings(
         total=total,
         capped=capped,
         postings=[summary_of(row) for row in rows],
-        facets=_facets(session, request, conditions, now) if with_facets else {},
+        facets=_cached_facets(session, request, conditions, now) if with_facets else {},
         page=page,
         page_size=page_size,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from jobwatch.services.alerts import preview
 from jobwatch.services.postings_search import (
     SearchRequest,
     alert_filters_for,
+    clear_facet_cache,
     posting_detail,
     sanitize_html,
     search_postings,
@@ -24,6 +26,14 @@ from tests.factories import make_board, make_posting, make_user
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 BERLIN = Location(raw="Berlin, Germany", city="Berlin", country="DE")
 PARIS = Location(raw="Paris, France", city="Paris", country="FR")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_facets() -> Iterator[None]:
+    """Facet counts are cached per database and request; every test here starts from fresh data."""
+    clear_facet_cache()
+    yield
+    clear_facet_cache()
 
 
 def _seed(session: Session) -> dict[str, int]:
@@ -192,3 +202,18 @@ def test_posting_page_sanitizes_the_description_and_shows_the_users_marks(sessio
     assert detail.saved and not detail.applied and detail.board_key == "greenhouse:acme"
     assert posting_detail(session=session, posting_id=posting.id + 999, user_id=user.id) is None
     assert sanitize_html('<a href="https://x.test">x</a>').startswith('<a href="https://x.test" rel="noopener')
+
+
+def test_facet_counts_are_reused_for_a_minute_per_request(session: Session) -> None:
+    ids = _seed(session)
+    first = search_postings(session=session, request=SearchRequest(), now=NOW)
+    closed = session.get_one(JobPosting, ids["Sales Manager"])
+    closed.closed_at = NOW
+    session.add(closed)
+    session.flush()
+    again = search_postings(session=session, request=SearchRequest(), now=NOW)
+    assert again.total == 3  # results and totals are always fresh
+    assert again.facets == first.facets  # counts come from the cache within FACET_CACHE_SECONDS
+    clear_facet_cache()
+    fresh = search_postings(session=session, request=SearchRequest(), now=NOW)
+    assert _counts(fresh, "company") == {"Acme": 2, "Globex": 1}

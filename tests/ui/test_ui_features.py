@@ -6,6 +6,7 @@ and changes nothing."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
@@ -30,6 +31,7 @@ from jobwatch.models import (
     utcnow,
 )
 from jobwatch.services import boards
+from jobwatch.services.postings_search import clear_facet_cache
 from jobwatch.storage import ingest_postings
 from jobwatch.ui import routes
 from jobwatch.ui.state import boards as boards_state
@@ -40,6 +42,14 @@ from jobwatch.ui.state.jobs import JobsState, PostingState
 from tests.factories import make_alert, make_board, make_posting
 from tests.ui.test_auth_state import Tab, _redirects_to_login, _sign_up
 from tests.ui.test_settings import _at
+
+
+@pytest.fixture(autouse=True)
+def _fresh_facets() -> Iterator[None]:
+    """Facet counts are cached per database and request; every test here starts from fresh data."""
+    clear_facet_cache()
+    yield
+    clear_facet_cache()
 
 
 def _seed(engine: Engine) -> dict[str, int]:
