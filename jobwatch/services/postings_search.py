@@ -16,14 +16,29 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import nh3
 import pycountry
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, literal_column, select, text, true
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    true,
+    union_all,
+)
 from sqlmodel import Session, col
 from sqlmodel import select as select_rows
 
@@ -334,45 +349,128 @@ def _cached_facets(
     return facets
 
 
+#: Facet name -> the request's selection for it (empty: nothing selected).
+def _selections(request: SearchRequest) -> dict[str, tuple[Any, ...]]:
+    return {
+        "company": request.companies,
+        "location": request.countries,
+        "workplace": request.workplaces,
+        "employment_type": request.employment_types,
+        "department": request.departments,
+        "posted_within": (request.posted_within,) if request.posted_within is not None else (),
+    }
+
+
+_FACET_COLUMNS: dict[str, Any] = {
+    "company": JobPosting.company,
+    "workplace": JobPosting.workplace,
+    "employment_type": JobPosting.employment_type,
+    "department": JobPosting.department,
+}
+_FACET_LIMITS = {"company": FACET_LIMIT, "workplace": 10, "employment_type": 10, "department": FACET_LIMIT}
+
+
+def _top(counter: Counter[str], limit: int) -> list[tuple[str, int]]:
+    # The order of the SQL queries: most postings first, then by value.
+    return sorted(((v, n) for v, n in counter.items() if v.strip()), key=lambda item: (-item[1], item[0]))[:limit]
+
+
+def _one_scan(
+    session: Session, names: list[str], where: ColumnElement[bool], now: datetime
+) -> dict[str, list[tuple[str, int]]]:
+    """The counts of several facets under the same conditions from one pass over the matching postings.
+
+    Every facet of a search with no selection of its own shares the search's conditions. The facet columns
+    lie after the long description columns, so each scan of them reads most of the table: the matching rows'
+    facet columns are read once into a materialized CTE, and one `UNION ALL` groups it per facet."""
+    rows_cte = (
+        select(
+            JobPosting.id.label("pid"),  # type: ignore[union-attr]
+            *(column.label(name) for name, column in _FACET_COLUMNS.items()),
+            JobPosting.posted_at.label("posted_at"),  # type: ignore[union-attr]
+            col(JobPosting.locations).label("locations"),
+        )
+        .where(where)
+        .cte("facet_rows")
+        .prefix_with("MATERIALIZED")
+    )
+    parts: list[Any] = []
+    for name in names:
+        if name in _FACET_COLUMNS:
+            column = rows_cte.c[name]
+            parts.append(
+                select(literal(name, String).label("facet"), cast(column, String).label("value"), func.count())
+                .where(column.is_not(None))
+                .group_by(column)
+            )
+        elif name == "location":
+            code: Any
+            if session.get_bind().dialect.name == "postgresql":
+                element = func.json_array_elements(rows_cte.c.locations).table_valued("value").alias("loc")
+                code = element.c.value.op("->>")("country")
+            else:
+                element = func.json_each(rows_cte.c.locations).table_valued("value").alias("loc")
+                code = func.json_extract(element.c.value, "$.country")
+            parts.append(
+                select(literal(name, String), cast(code, String), func.count(func.distinct(rows_cte.c.pid)))
+                .select_from(rows_cte)
+                .join(element, true())
+                .where(code.is_not(None))
+                .group_by(code)
+            )
+        elif name == "posted_within":
+            for days in POSTED_WITHIN_CHOICES:
+                fresh = case((rows_cte.c.posted_at >= now - timedelta(days=days), 1), else_=0)
+                parts.append(
+                    select(
+                        literal(name, String), literal(str(days), String), func.coalesce(func.sum(fresh), 0)
+                    ).select_from(rows_cte)
+                )
+    counters: dict[str, Counter[str]] = {name: Counter() for name in names}
+    for facet, value, count in session.execute(union_all(*parts)).all():
+        if value is not None:
+            counters[facet][str(value)] += int(count)
+    found: dict[str, list[tuple[str, int]]] = {}
+    for name in names:
+        if name == "posted_within":
+            found[name] = [(str(days), counters[name][str(days)]) for days in POSTED_WITHIN_CHOICES]
+        else:
+            found[name] = _top(counters[name], _FACET_LIMITS.get(name, FACET_LIMIT))
+    return found
+
+
 def _facets(
     session: Session, request: SearchRequest, conditions: dict[str, ColumnElement[bool]], now: datetime
 ) -> dict[str, list[FacetValue]]:
-    facets: dict[str, list[FacetValue]] = {}
-    facets["company"] = _facet(
-        "company", _grouped(session, col(JobPosting.company), _all_but(conditions, "company"), FACET_LIMIT),
-        request.companies,
-    )  # fmt: skip
-    facets["location"] = _facet(
-        "location", _country_counts(session, _all_but(conditions, "location"), FACET_LIMIT), request.countries
-    )
-    facets["workplace"] = _facet(
-        "workplace", _grouped(session, col(JobPosting.workplace), _all_but(conditions, "workplace"), 10),
-        request.workplaces,
-    )  # fmt: skip
-    facets["employment_type"] = _facet(
-        "employment_type",
-        _grouped(session, col(JobPosting.employment_type), _all_but(conditions, "employment_type"), 10),
-        request.employment_types,
-    )
-    facets["department"] = _facet(
-        "department",
-        _grouped(session, col(JobPosting.department), _all_but(conditions, "department"), FACET_LIMIT),
-        request.departments,
-    )
-    where = _all_but(conditions, "posted_within")
-    sums = [
-        func.coalesce(func.sum(case((col(JobPosting.posted_at) >= now - timedelta(days=days), 1), else_=0)), 0)
-        for days in POSTED_WITHIN_CHOICES
-    ]
-    counts = session.exec(select_rows(*sums).select_from(JobPosting).where(where)).one()
+    selections = _selections(request)
+    # Facets with nothing selected all count under the whole search: one scan. A facet with a selection
+    # counts under every condition but its own (so the user can widen it): one query each.
+    shared = [name for name in FACETS if not selections[name]]
+    counted = _one_scan(session, shared, _all_but(conditions, None), now) if shared else {}
+    for name in FACETS:
+        if name in counted:
+            continue
+        where = _all_but(conditions, name)
+        if name == "location":
+            counted[name] = _country_counts(session, where, FACET_LIMIT)
+        elif name == "posted_within":
+            sums = [
+                func.coalesce(func.sum(case((col(JobPosting.posted_at) >= now - timedelta(days=days), 1), else_=0)), 0)
+                for days in POSTED_WITHIN_CHOICES
+            ]
+            totals = session.exec(select_rows(*sums).select_from(JobPosting).where(where)).one()
+            counted[name] = [(str(days), int(n)) for days, n in zip(POSTED_WITHIN_CHOICES, totals, strict=True)]
+        else:
+            counted[name] = _grouped(session, col(_FACET_COLUMNS[name]), where, _FACET_LIMITS[name])
+    facets = {name: _facet(name, counted[name], selections[name]) for name in FACETS if name != "posted_within"}
     facets["posted_within"] = [
         FacetValue(
-            value=str(days),
-            label=_label("posted_within", str(days)),
-            count=int(n),
-            selected=request.posted_within == days,
+            value=value,
+            label=_label("posted_within", value),
+            count=count,
+            selected=request.posted_within is not None and str(request.posted_within) == value,
         )
-        for days, n in zip(POSTED_WITHIN_CHOICES, counts, strict=True)
+        for value, count in counted["posted_within"]
     ]
     return facets
 
