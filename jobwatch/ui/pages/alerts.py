@@ -347,7 +347,7 @@ def _builder_form() -> rx.Component:
             _chip_field(
                 "Keywords",
                 "keywords",
-                "In the title or the description. Press Enter (or type a comma) after each one.",
+                "In the title or the description. Separate several with commas; Enter adds them as chips.",
                 placeholder="python, django",
             ),
             _chip_field("Title keywords", "title_keywords", "In the title only.", placeholder="backend engineer"),
