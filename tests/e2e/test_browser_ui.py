@@ -222,6 +222,7 @@ def test_jobs_builder_alerts_inbox_posting_and_404(server: Server) -> None:
             expect(preview).to_contain_text("1 matching open job")
             page.get_by_role("button", name="Remove python").click()
             expect(page.get_by_role("button", name="Remove python")).to_have_count(0)
+            expect(page.get_by_label("Keywords", exact=True)).to_be_focused()  # not lost with the chip
             expect(preview).to_contain_text("1 matching open job")
             page.get_by_label("Name").fill("Acme interns")
             page.get_by_role("button", name="Send me a sample digest now").click()

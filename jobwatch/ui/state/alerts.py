@@ -491,14 +491,15 @@ class AlertBuilderState(AuthState):
 
     @rx.event
     def remove_chip(self, field: str, value: str):
-        """Remove one chip of a chip field."""
+        """Remove one chip of a chip field; the focus goes to the field's box (the chip's button is gone)."""
         if field not in CHIP_FIELDS:
             return None
         if self._require_user() is None:
             return signed_out()
         setattr(self, _chips_var(field), [c for c in getattr(self, _chips_var(field)) if c != value])
         self._refresh_preview()
-        return None
+        # `field` is one of CHIP_FIELDS (checked above), so the script holds no user text.
+        return rx.call_script(f"document.getElementById('{field}')?.focus()")
 
     @rx.event
     def set_remote_only(self, value: bool):
