@@ -23,6 +23,7 @@ from jobwatch.metrics import metrics
 from jobwatch.observability import RequestContextMiddleware, setup_process
 from jobwatch.services.health import health
 from jobwatch.ui import routes
+from jobwatch.ui.components.layout import not_found_page
 from jobwatch.ui.pages.account import (
     forgot_password_page,
     index_page,
@@ -32,11 +33,11 @@ from jobwatch.ui.pages.account import (
     verify_email_page,
 )
 from jobwatch.ui.pages.admin import admin_page
-from jobwatch.ui.pages.alerts import alerts_page, new_alert_page
+from jobwatch.ui.pages.alerts import alerts_page, edit_alert_page, new_alert_page
 from jobwatch.ui.pages.boards import boards_page
 from jobwatch.ui.pages.emails import emails_page
 from jobwatch.ui.pages.inbox import inbox_page
-from jobwatch.ui.pages.jobs import jobs_page
+from jobwatch.ui.pages.jobs import jobs_page, posting_page
 from jobwatch.ui.pages.settings import settings_page
 from jobwatch.ui.state.account import (
     ForgotPasswordState,
@@ -51,7 +52,7 @@ from jobwatch.ui.state.auth import AuthState
 from jobwatch.ui.state.boards import BoardsState
 from jobwatch.ui.state.emails import EmailsState
 from jobwatch.ui.state.inbox import InboxState
-from jobwatch.ui.state.jobs import JobsState
+from jobwatch.ui.state.jobs import JobsState, PostingState
 from jobwatch.ui.state.settings import SettingsState
 
 
@@ -116,9 +117,12 @@ app.add_page(
 )
 app.add_page(alerts_page, route=routes.ALERTS, title="Alerts · jobwatch", on_load=AlertsState.load)
 app.add_page(new_alert_page, route=routes.NEW_ALERT, title="New alert · jobwatch", on_load=AlertBuilderState.load)
+app.add_page(edit_alert_page, route=routes.EDIT_ALERT, title="Edit alert · jobwatch", on_load=AlertBuilderState.load)
 app.add_page(inbox_page, route=routes.INBOX, title="Inbox · jobwatch", on_load=InboxState.load)
 app.add_page(jobs_page, route=routes.JOBS, title="Jobs · jobwatch", on_load=JobsState.load)
+app.add_page(posting_page, route=routes.POSTING, title="Job · jobwatch", on_load=PostingState.load)
 app.add_page(boards_page, route=routes.BOARDS, title="Boards · jobwatch", on_load=BoardsState.load)
 app.add_page(emails_page, route=routes.EMAILS, title="Emails · jobwatch", on_load=EmailsState.load)
 app.add_page(settings_page, route=routes.SETTINGS, title="Settings · jobwatch", on_load=SettingsState.load)
 app.add_page(admin_page, route=routes.ADMIN, title="Admin · jobwatch", on_load=AdminState.load)
+app.add_page(not_found_page, route=routes.NOT_FOUND, title="Page not found · jobwatch")

@@ -378,3 +378,102 @@ def preview(*, session: Session, filters: object, limit: int = 50, now: datetime
         if count >= PREVIEW_CAP:
             return Preview(count=count, capped=True, postings=result)
     return Preview(count=count, capped=False, postings=result)
+
+
+# --- editing, copying and counting one user's alerts (the alerts list and the builder's edit mode) ---------
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDraft:
+    """One stored alert as the builder edits it: name, filters (CONTRACT section 3 JSON), frequency, channels."""
+
+    id: int
+    name: str
+    filters: dict[str, Any]
+    frequency: str
+    channels: list[str]
+    is_active: bool
+
+
+def _own_alert(session: Session, user_id: int, alert_id: int) -> JobAlert | None:
+    alert = session.get(JobAlert, alert_id)
+    return alert if alert is not None and alert.user_id == user_id else None
+
+
+def get_alert(*, session: Session, user_id: int, alert_id: int) -> AlertDraft | None:
+    """One of the user's alerts, or None when it does not exist or belongs to someone else (the two read
+    alike, so an id reveals nothing about other users' alerts)."""
+    alert = _own_alert(session, user_id, alert_id)
+    if alert is None or alert.id is None:
+        return None
+    return AlertDraft(
+        id=alert.id,
+        name=alert.name,
+        filters=dict(alert.filters),
+        frequency=alert.frequency,
+        channels=list(alert.channels),
+        is_active=alert.is_active,
+    )
+
+
+def update_alert(
+    *,
+    session: Session,
+    user_id: int,
+    alert_id: int,
+    name: str,
+    filters: dict[str, Any],
+    frequency: str,
+) -> JobAlert | None:
+    """Change the name, filters and frequency of one of the user's alerts; None (nothing changed) when it is
+    not theirs. Raises `BadInput` as `create_alert` does; nothing is changed then. Matches found so far stay:
+    the new filters apply to postings matched from now on."""
+    alert = _own_alert(session, user_id, alert_id)
+    if alert is None:
+        return None
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= 100:
+        raise BadInput("give the alert a name of 1 to 100 characters")
+    if frequency not in FREQUENCIES:
+        raise BadInput(f"frequency must be one of {', '.join(FREQUENCIES)}")
+    parsed = validate_filters(filters)
+    alert.name = name
+    alert.filters = parsed.to_json()
+    alert.frequency = frequency
+    alert.updated_at = utcnow()  # the worker's cached alert index notices the change by this
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def duplicate_alert(*, session: Session, user_id: int, alert_id: int) -> JobAlert | None:
+    """A copy of one of the user's alerts named "Copy of <name>" (cut to 100 characters), with the same
+    filters, frequency and channels, active, with no matches yet; None when the alert is not theirs."""
+    alert = _own_alert(session, user_id, alert_id)
+    if alert is None:
+        return None
+    now = utcnow()
+    copy = JobAlert(
+        user_id=user_id,
+        name=f"Copy of {alert.name}"[:100],
+        filters=dict(alert.filters),
+        frequency=alert.frequency,
+        channels=list(alert.channels),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(copy)
+    session.flush()
+    return copy
+
+
+def matches_since(*, session: Session, user_id: int, since: datetime) -> dict[int, int]:
+    """How many postings each of the user's alerts matched at or after `since`, by alert id (alerts with no
+    such match are left out)."""
+    rows = session.exec(
+        select(AlertMatch.alert_id, func.count())
+        .join(JobAlert, col(JobAlert.id) == AlertMatch.alert_id)
+        .where(JobAlert.user_id == user_id, col(AlertMatch.matched_at) >= since)
+        .group_by(col(AlertMatch.alert_id))
+    ).all()
+    return {int(alert_id): int(n) for alert_id, n in rows}

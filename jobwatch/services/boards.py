@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from jobwatch.catalog import CATALOG
 from jobwatch.config import get_settings
 from jobwatch.errors import BadInput, JobwatchError
-from jobwatch.models import Board, Company, JobPosting, User, utcnow
+from jobwatch.models import Board, Company, JobPosting, ScrapeRun, User, utcnow
 from jobwatch.scrapers.base import BoardNotFound, ScrapeError, UnsafeURL
 from jobwatch.scrapers.boards import BoardRef, board_ref_from_url, parse_board_token
 from jobwatch.scrapers.discovery import discover_board, robots_allows
@@ -375,3 +375,64 @@ def get_board(*, session: Session, key_or_id: str | int) -> Board | None:
         if ref is not None:
             text = ref.key
     return session.exec(select(Board).where(Board.key == text)).first()
+
+
+#: The ATS names as people know them, by CONTRACT source name (for "what was detected").
+ATS_NAMES: dict[str, str] = {
+    "greenhouse": "Greenhouse",
+    "lever": "Lever",
+    "lever-eu": "Lever (EU)",
+    "ashby": "Ashby",
+    "workday": "Workday",
+    "smartrecruiters": "SmartRecruiters",
+    "workable": "Workable",
+    "recruitee": "Recruitee",
+    "personio": "Personio",
+    "jsonld": "a careers page with schema.org JobPosting data",
+}
+
+
+def detected_text(*, ats: str, token: str, typed: str) -> str:
+    """What adding a board found, in words: `Greenhouse board “stripe”`, plus `found at <URL>` when the user
+    typed a URL rather than the token."""
+    name = ATS_NAMES.get(ats, ats)
+    found = f"{name} board “{token}”" if ats != "jsonld" else f"{name} ({token})"
+    typed = typed.strip()
+    if re.match(r"^https?://", typed, re.IGNORECASE) and typed != token:
+        found += f", found at {typed}"
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class ScrapeProgress:
+    """Where a scrape queued at some moment is: `state` `queued` (no run yet), `running`, or `done` (then
+    `status` is the run's `ok` / `partial` / `failed`, with its counts and error)."""
+
+    state: str
+    status: str | None = None
+    new: int = 0
+    updated: int = 0
+    closed: int = 0
+    error: str | None = None
+
+
+def scrape_progress(*, session: Session, board_id: int, queued_at: datetime) -> ScrapeProgress:
+    """The progress of the scrape of `board_id` queued at `queued_at`: the first run that started at or after
+    that moment (the task queue's run), else `queued`."""
+    run = session.exec(
+        select(ScrapeRun)
+        .where(ScrapeRun.board_id == board_id, col(ScrapeRun.started_at) >= queued_at)
+        .order_by(col(ScrapeRun.started_at), col(ScrapeRun.id))
+    ).first()
+    if run is None:
+        return ScrapeProgress(state="queued")
+    if run.status == "running":
+        return ScrapeProgress(state="running")
+    return ScrapeProgress(
+        state="done",
+        status=run.status,
+        new=run.new_count,
+        updated=run.updated_count,
+        closed=run.closed_count,
+        error=run.error,
+    )

@@ -184,3 +184,177 @@ def _interaction(session: Session, user_id: int, posting_id: int) -> UserJobInte
         # Another request (a second tab) created it at the same moment: use that one.
         return session.exec(query).one()
     return row
+
+
+# --- the inbox page: views, a filter by alert, pages; marks by posting (the posting page, saved jobs) -------
+
+#: The inbox's views: every notification, the unread ones, saved postings (with or without a notification),
+#: postings the user applied to.
+VIEWS = ("all", "unread", "saved", "applied")
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    """One page of an inbox view: its items and how many there are in all."""
+
+    items: list[InboxItem]
+    total: int
+
+
+def _alert_names(session: Session, user_id: int, alert_ids: set[int]) -> dict[int, str]:
+    if not alert_ids:
+        return {}
+    rows = session.exec(
+        select(JobAlert.id, JobAlert.name).where(col(JobAlert.id).in_(alert_ids), JobAlert.user_id == user_id)
+    ).all()
+    return {int(alert_id): name for alert_id, name in rows if alert_id is not None}
+
+
+def _matched_by(alert_id: int) -> Any:
+    # Postings that one alert matched: the inbox filter by alert (`AlertMatch` holds one row per match, and
+    # notifications list the same alerts; a JSON containment test would differ between the databases).
+    from jobwatch.models import AlertMatch
+
+    return select(AlertMatch.posting_id).where(AlertMatch.alert_id == alert_id).scalar_subquery()
+
+
+def inbox_page(
+    *,
+    session: Session,
+    user_id: int,
+    view: str = "all",
+    alert_id: int | None = None,
+    limit: int = 25,
+    offset: int = 0,
+) -> InboxPage:
+    """One page of the user's inbox. `view` is one of `VIEWS`; `alert_id` keeps the notifications of that
+    alert of the user's (another user's alert id finds nothing). Hidden postings never show. Order: unread
+    first, then newest notification first; `saved` and `applied` list postings by when they were marked,
+    newest first, with their notification when there is one (`id` 0 otherwise). Raises `ValueError` for an
+    unknown view. `limit` at most 200."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown inbox view {view!r}")
+    limit = max(1, min(limit, 200))
+    offset = max(0, offset)
+    if (
+        alert_id is not None
+        and not session.exec(select(JobAlert.id).where(JobAlert.id == alert_id, JobAlert.user_id == user_id)).first()
+    ):
+        return InboxPage(items=[], total=0)
+    if view in ("saved", "applied"):
+        return _marked_page(session, user_id, view, alert_id, limit, offset)
+    conditions: list[Any] = [
+        Notification.user_id == user_id,
+        col(Notification.posting_id).not_in(_hidden_postings(user_id)),
+    ]
+    if view == "unread":
+        conditions.append(col(Notification.read_at).is_(None))
+    if alert_id is not None:
+        conditions.append(col(Notification.posting_id).in_(_matched_by(alert_id)))
+    total = int(session.exec(select(func.count()).select_from(Notification).where(*conditions)).one())
+    rows = session.exec(
+        select(Notification, JobPosting)
+        .join(JobPosting, col(JobPosting.id) == Notification.posting_id)
+        .where(*conditions)
+        .order_by(
+            col(Notification.read_at).is_not(None), col(Notification.created_at).desc(), col(Notification.id).desc()
+        )
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return InboxPage(items=_items(session, user_id, [(note, posting) for note, posting in rows]), total=total)
+
+
+def _marked_page(session: Session, user_id: int, view: str, alert_id: int | None, limit: int, offset: int) -> InboxPage:
+    field = col(UserJobInteraction.saved_at) if view == "saved" else col(UserJobInteraction.applied_at)
+    conditions: list[Any] = [
+        UserJobInteraction.user_id == user_id,
+        field.is_not(None),
+        col(UserJobInteraction.hidden_at).is_(None),
+    ]
+    if alert_id is not None:
+        conditions.append(col(UserJobInteraction.posting_id).in_(_matched_by(alert_id)))
+    total = int(session.exec(select(func.count()).select_from(UserJobInteraction).where(*conditions)).one())
+    rows = session.exec(
+        select(JobPosting, Notification)
+        .join(UserJobInteraction, col(UserJobInteraction.posting_id) == JobPosting.id)
+        .join(
+            Notification,
+            (col(Notification.posting_id) == JobPosting.id) & (col(Notification.user_id) == user_id),
+            isouter=True,
+        )
+        .where(*conditions)
+        .order_by(field.desc(), col(JobPosting.id).desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return InboxPage(items=_items(session, user_id, [(note, posting) for posting, note in rows]), total=total)
+
+
+def _items(session: Session, user_id: int, rows: list[tuple[Notification | None, JobPosting]]) -> list[InboxItem]:
+    names = _alert_names(session, user_id, {a for note, _ in rows if note is not None for a in note.alert_ids})
+    posting_ids = [posting.id for _, posting in rows]
+    marks = (
+        {
+            i.posting_id: i
+            for i in session.exec(
+                select(UserJobInteraction).where(
+                    UserJobInteraction.user_id == user_id, col(UserJobInteraction.posting_id).in_(posting_ids)
+                )
+            ).all()
+        }
+        if posting_ids
+        else {}
+    )
+    items: list[InboxItem] = []
+    for note, posting in rows:
+        mark = marks.get(posting.id or 0)
+        items.append(
+            InboxItem(
+                id=(note.id or 0) if note is not None else 0,
+                posting_id=posting.id or 0,
+                title=posting.title,
+                company=posting.company,
+                url=posting.url,
+                location=locations_text(posting.locations),
+                alert_names=[names[a] for a in note.alert_ids if a in names] if note is not None else [],
+                created_at=note.created_at if note is not None else posting.first_seen_at,
+                # A saved posting with no notification has nothing to read.
+                read_at=note.read_at if note is not None else posting.first_seen_at,
+                closed=posting.closed_at is not None,
+                saved=mark is not None and mark.saved_at is not None,
+                applied=mark is not None and mark.applied_at is not None,
+            )
+        )
+    return items
+
+
+def set_posting_interaction(
+    *, session: Session, user_id: int, posting_id: int, action: Interaction, on: bool = True
+) -> bool:
+    """Mark (`on`) or unmark a posting as saved, applied or hidden for the user, from the posting's page or
+    the saved list (postings are public within the app, so any existing posting may be marked). Hiding also
+    marks the user's notification of it read. Returns False when there is no such posting. Idempotent."""
+    if action not in ("saved", "applied", "hidden"):
+        raise ValueError(f"unknown interaction {action!r}")
+    if session.get(JobPosting, posting_id) is None:
+        return False
+    row = _interaction(session, user_id, posting_id)
+    field = f"{action}_at"
+    if on and getattr(row, field) is None:
+        setattr(row, field, utcnow())
+    elif not on:
+        setattr(row, field, None)
+    session.add(row)
+    if action == "hidden" and on:
+        session.exec(
+            update(Notification)
+            .where(
+                col(Notification.user_id) == user_id,
+                col(Notification.posting_id) == posting_id,
+                col(Notification.read_at).is_(None),
+            )
+            .values(read_at=utcnow())
+        )
+    session.flush()
+    return True

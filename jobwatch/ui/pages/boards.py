@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from jobwatch.ui.components.forms import VISUALLY_HIDDEN, error_callout, field, notice_callout
-from jobwatch.ui.components.layout import empty_state, protected
+from jobwatch.ui.components.layout import empty_state, loading_list, protected
 from jobwatch.ui.pages.jobs import posting_table
 from jobwatch.ui.state.boards import BoardRow, BoardsState, CatalogRow
 
@@ -32,6 +32,10 @@ def _board_row(board: BoardRow) -> rx.Component:
         rx.table.cell(
             rx.flex(
                 _status_badge(board.status),
+                rx.cond(
+                    (board.health != "") & (board.health != "healthy") & (board.health != "unchecked"),
+                    rx.text(board.health, size="1", color_scheme="amber"),
+                ),
                 rx.cond(board.last_error != "", rx.text(board.last_error, size="1", color_scheme="red")),
                 direction="column",
                 spacing="1",
@@ -40,7 +44,28 @@ def _board_row(board: BoardRow) -> rx.Component:
         rx.table.cell(board.last_run, white_space="nowrap"),
         rx.table.cell(board.open_postings),
         rx.table.cell(
-            rx.button("Scrape now", on_click=BoardsState.scrape_now(board.id), size="1", variant="soft", type="button"),
+            rx.flex(
+                rx.button(
+                    "Scrape now",
+                    on_click=BoardsState.scrape_now(board.id),
+                    size="1",
+                    variant="soft",
+                    type="button",
+                    loading=board.progress_state == "running",
+                ),
+                rx.cond(
+                    board.progress != "",
+                    rx.text(
+                        board.progress,
+                        size="1",
+                        color_scheme=rx.match(board.progress_state, ("done", "green"), ("running", "blue"), "gray"),
+                        role="status",
+                    ),
+                ),
+                direction="column",
+                spacing="1",
+                align="start",
+            ),
         ),
     )
 
@@ -160,10 +185,15 @@ def boards_page() -> rx.Component:
         _catalog(),
         error_callout(BoardsState.error),
         notice_callout(BoardsState.notice),
+        rx.cond(BoardsState.detected != "", rx.text(BoardsState.detected, size="2", color_scheme="gray")),
         rx.cond(
             BoardsState.boards.length() > 0,
             _boards_table(),
-            rx.cond(BoardsState.loaded, empty_state("layout_list", "No boards watched yet. Add one above.")),
+            rx.cond(
+                BoardsState.loaded,
+                empty_state("layout_list", "No boards watched yet. Add one above."),
+                loading_list(),
+            ),
         ),
         _postings_panel(),
     )

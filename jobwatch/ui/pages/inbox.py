@@ -1,15 +1,20 @@
-"""`/inbox`: the user's notifications, unread first, with mark read, mark all read, save, applied and hide.
+"""`/inbox`: the user's notifications, unread first, in pages; views (all, unread, saved, applied), a filter
+by alert; mark read, mark all read, save, applied, hide; each title opens the posting's page.
 
 Each action button's accessible name carries the posting's title ("Save: Senior Engineer"), so screen reader
-users and browser tests can tell the cards' buttons apart.
+users and browser tests can tell the cards' buttons apart. Links other than the title do not repeat it, so
+"the link named <title>" stays one link.
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
-from jobwatch.ui.components.layout import empty_state, protected
-from jobwatch.ui.state.inbox import InboxRow, InboxState
+from jobwatch.ui.components.forms import VISUALLY_HIDDEN, label
+from jobwatch.ui.components.layout import empty_state, loading_list, protected
+from jobwatch.ui.pages.alerts import SELECT_STYLE
+from jobwatch.ui.pages.jobs import closed_badge
+from jobwatch.ui.state.inbox import VIEW_LABELS, AlertChoice, InboxRow, InboxState
 
 
 def _item(item: InboxRow) -> rx.Component:
@@ -18,25 +23,27 @@ def _item(item: InboxRow) -> rx.Component:
             rx.cond(
                 item.unread,
                 rx.box(
+                    rx.el.span("unread", style=VISUALLY_HIDDEN),
                     width="8px",
                     height="8px",
                     border_radius="50%",
                     background_color=rx.color("accent", 9),
                     flex_shrink="0",
-                    aria_label="unread",
+                    position="relative",
                 ),
             ),
             rx.flex(
-                rx.cond(
-                    item.url != "",
+                rx.flex(
                     rx.link(
                         item.title,
-                        href=item.url,
-                        is_external=True,
+                        href=item.page,
                         weight=rx.cond(item.unread, "bold", "regular"),
                         on_click=InboxState.mark_read(item.id),
                     ),
-                    rx.text(item.title, weight=rx.cond(item.unread, "bold", "regular")),
+                    closed_badge(item.closed),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
                 ),
                 rx.text(
                     item.company,
@@ -45,20 +52,27 @@ def _item(item: InboxRow) -> rx.Component:
                     color_scheme="gray",
                 ),
                 rx.text(
-                    "Matched ",
-                    item.alerts,
-                    " · ",
+                    rx.cond(item.alerts != "", "Matched " + item.alerts + " · ", ""),
                     item.received,
-                    rx.cond(item.closed, " · no longer listed", ""),
                     size="1",
                     color_scheme="gray",
                 ),
                 direction="column",
                 spacing="1",
                 flex="1",
-                min_width="0",
+                min_width="200px",
             ),
             rx.flex(
+                rx.cond(
+                    (item.url != "") & ~item.closed,
+                    rx.link(
+                        rx.flex(rx.text("Apply"), rx.icon("external_link", size=14), spacing="1", align="center"),
+                        href=item.url,
+                        is_external=True,
+                        rel="noopener noreferrer nofollow",
+                        size="2",
+                    ),
+                ),
                 rx.cond(
                     item.unread,
                     rx.button(
@@ -72,7 +86,7 @@ def _item(item: InboxRow) -> rx.Component:
                 ),
                 rx.button(
                     rx.cond(item.saved, "Saved", "Save"),
-                    on_click=InboxState.set_saved(item.id, ~item.saved),
+                    on_click=InboxState.set_saved(item.posting_id, ~item.saved),
                     variant=rx.cond(item.saved, "solid", "soft"),
                     size="1",
                     type="button",
@@ -81,7 +95,7 @@ def _item(item: InboxRow) -> rx.Component:
                 ),
                 rx.button(
                     rx.cond(item.applied, "Applied", "Mark applied"),
-                    on_click=InboxState.set_applied(item.id, ~item.applied),
+                    on_click=InboxState.set_applied(item.posting_id, ~item.applied),
                     variant=rx.cond(item.applied, "solid", "soft"),
                     color_scheme="green",
                     size="1",
@@ -91,7 +105,7 @@ def _item(item: InboxRow) -> rx.Component:
                 ),
                 rx.button(
                     "Hide",
-                    on_click=InboxState.hide(item.id),
+                    on_click=InboxState.hide(item.posting_id),
                     variant="soft",
                     color_scheme="gray",
                     size="1",
@@ -101,11 +115,88 @@ def _item(item: InboxRow) -> rx.Component:
                 spacing="2",
                 wrap="wrap",
                 justify="end",
+                align="center",
             ),
             align="center",
             spacing="3",
+            wrap="wrap",
         ),
         width="100%",
+    )
+
+
+def _controls() -> rx.Component:
+    def view_button(value: str, text: str) -> rx.Component:
+        return rx.button(
+            text,
+            on_click=InboxState.set_view(value),
+            variant=rx.cond(InboxState.view == value, "solid", "soft"),
+            color_scheme=rx.cond(InboxState.view == value, "indigo", "gray"),
+            aria_pressed=rx.cond(InboxState.view == value, "true", "false"),
+            size="2",
+            type="button",
+        )
+
+    def alert_option(choice: AlertChoice) -> rx.Component:
+        return rx.el.option(choice.name, value=choice.id)
+
+    return rx.flex(
+        rx.flex(
+            *[view_button(value, text) for value, text in VIEW_LABELS],
+            spacing="2",
+            role="group",
+            aria_label="Show",
+            wrap="wrap",
+        ),
+        rx.spacer(),
+        rx.flex(
+            label("Alert", "alert-filter"),
+            rx.el.select(
+                rx.el.option("Every alert", value=""),
+                rx.foreach(InboxState.alert_choices, alert_option),
+                id="alert-filter",
+                value=InboxState.alert_filter,
+                on_change=InboxState.set_alert_filter,
+                style={**SELECT_STYLE, "width": "auto", "min_width": "180px"},
+            ),
+            spacing="2",
+            align="center",
+        ),
+        align="center",
+        wrap="wrap",
+        spacing="3",
+        width="100%",
+    )
+
+
+def _pager() -> rx.Component:
+    return rx.cond(
+        InboxState.page_count > 1,
+        rx.el.nav(
+            rx.flex(
+                rx.button(
+                    "Previous page",
+                    on_click=InboxState.go_to_page(InboxState.page - 1),
+                    disabled=InboxState.page <= 1,
+                    variant="soft",
+                    size="2",
+                    type="button",
+                ),
+                rx.text("Page ", InboxState.page, " of ", InboxState.page_count, size="2"),
+                rx.button(
+                    "Next page",
+                    on_click=InboxState.go_to_page(InboxState.page + 1),
+                    disabled=InboxState.page >= InboxState.page_count,
+                    variant="soft",
+                    size="2",
+                    type="button",
+                ),
+                spacing="3",
+                align="center",
+                justify="center",
+            ),
+            aria_label="Pages",
+        ),
     )
 
 
@@ -125,15 +216,25 @@ def inbox_page() -> rx.Component:
             ),
             color_scheme="gray",
             size="2",
+            aria_live="polite",
         ),
+        _controls(),
         rx.cond(
-            InboxState.items.length() > 0,
-            rx.flex(rx.foreach(InboxState.items, _item), direction="column", spacing="3"),
+            InboxState.loaded,
             rx.cond(
-                InboxState.loaded,
-                empty_state("inbox", "Nothing here yet. New jobs that match your alerts show up here."),
+                InboxState.items.length() > 0,
+                rx.flex(rx.foreach(InboxState.items, _item), direction="column", spacing="3"),
+                rx.match(
+                    InboxState.view,
+                    ("saved", empty_state("bookmark", "No saved jobs. Save a job to keep it here.")),
+                    ("applied", empty_state("send", "No jobs marked applied yet.")),
+                    ("unread", empty_state("check_check", "All caught up: nothing unread.")),
+                    empty_state("inbox", "Nothing here yet. New jobs that match your alerts show up here."),
+                ),
             ),
+            loading_list(),
         ),
+        _pager(),
         actions=rx.button(
             "Mark all read",
             on_click=InboxState.mark_all_read,

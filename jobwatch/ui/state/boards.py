@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import reflex as rx
 
 from jobwatch.db import session_scope
 from jobwatch.errors import BadInput
-from jobwatch.models import User
+from jobwatch.models import User, utcnow
 from jobwatch.services import boards
 from jobwatch.services.alerts import summarize_posting
 from jobwatch.ui.state.account import sentence
@@ -19,6 +21,22 @@ from jobwatch.ui.state.auth import AuthState, signed_out
 from jobwatch.ui.state.views import PostingRow, minute, posting_row
 
 log = logging.getLogger(__name__)
+
+#: How often a queued scrape's row is refreshed, and for how long at most (10 minutes).
+POLL_SECONDS = 1.0
+POLL_LIMIT = 600
+
+
+def progress_text(found: boards.ScrapeProgress) -> str:
+    """A scrape's progress in words: "Queued", "Running…", "Done: 3 new, 1 closed" or "Failed: <error>"."""
+    if found.state == "queued":
+        return "Queued"
+    if found.state == "running":
+        return "Running…"
+    if found.status == "failed":
+        return f"Failed: {(found.error or 'unknown error')[:200]}"
+    text = f"Done: {found.new} new, {found.updated} updated, {found.closed} closed"
+    return text + (" (the board was read only in part)" if found.status == "partial" else "")
 
 
 @dataclass
@@ -33,6 +51,11 @@ class BoardRow:
     last_error: str = ""
     open_postings: int = 0
     active: bool = True
+    health: str = ""
+    #: A scrape this tab queued: "Queued", "Running…", "Done: 3 new, 1 closed" or "Failed: ..." ("" if none).
+    progress: str = ""
+    #: `queued`, `running` or `done` (for the badge's colour), "" when no scrape was queued here.
+    progress_state: str = ""
 
 
 @dataclass
@@ -66,6 +89,13 @@ class BoardsState(AuthState):
     selected_key: str = ""
     postings: list[PostingRow] = []
     catalog: list[CatalogRow] = []
+    #: What adding the last board detected ("Greenhouse board “stripe”, found at https://...").
+    detected: str = ""
+    #: Scrapes this tab queued and still follows: board id -> when it was queued (ISO 8601), server-side only.
+    _following: dict[int, str] = {}
+    #: Progress text by board id for the rows, kept when the list reloads.
+    _progress: dict[int, tuple[str, str]] = {}
+    polling: bool = False
 
     def _reload(self) -> None:
         with session_scope() as session:
@@ -82,6 +112,9 @@ class BoardsState(AuthState):
                 last_error=(b.last_error or "")[:300],
                 open_postings=b.open_postings,
                 active=b.is_active,
+                health=b.health,
+                progress=self._progress.get(b.id, ("", ""))[0],
+                progress_state=self._progress.get(b.id, ("", ""))[1],
             )
             for b in summaries
         ]
@@ -94,8 +127,11 @@ class BoardsState(AuthState):
         if user is None:
             return signed_out()
         self._refresh_unread(user)
-        self.error = self.notice = ""
+        self.error = self.notice = self.detected = ""
+        self._update_progress()
         self._reload()
+        if self._following and not self.polling:
+            return BoardsState.follow_scrapes
         return None
 
     @rx.event
@@ -112,11 +148,13 @@ class BoardsState(AuthState):
                 account = session.get(User, user.id)
                 board, created = boards.add_board(session=session, text=text, user=account)
                 key = board.key
+                detected = boards.detected_text(ats=board.ats, token=board.token, typed=text)
         except BadInput as exc:
-            self.error, self.notice = sentence(str(exc)), ""
+            self.error, self.notice, self.detected = sentence(str(exc)), "", ""
             return None
         self.error = ""
         self.notice = f"Now watching {key}." if created else f"{key} was already watched."
+        self.detected = f"Detected: {detected}."
         self._reload()
         return rx.set_value("board", "")
 
@@ -139,18 +177,72 @@ class BoardsState(AuthState):
         self._reload()
         return None
 
+    def _update_progress(self) -> bool:
+        """Read the progress of every followed scrape; True when one finished (the list then reloads)."""
+        finished = False
+        with session_scope() as session:
+            for board_id, queued in list(self._following.items()):
+                found = boards.scrape_progress(
+                    session=session, board_id=board_id, queued_at=datetime.fromisoformat(queued)
+                )
+                self._progress[board_id] = (progress_text(found), found.state)
+                if found.state == "done":
+                    del self._following[board_id]
+                    finished = True
+        return finished
+
     @rx.event
     def scrape_now(self, board_id: int):
-        """Queue a scrape of one board now (the worker runs it)."""
+        """Queue a scrape of one board now (the worker runs it); its row then follows the task's progress."""
         if self._require_user() is None:
             return signed_out()
         row = next((b for b in self.boards if b.id == int(board_id)), None)
         if row is None:
             return None
-        if enqueue_scrape(row.id):
-            self.error, self.notice = "", f"Scrape of {row.key} queued; refresh in a moment to see the result."
-        else:
+        # A moment just before queueing: the worker's run starts after it (clocks of one database server).
+        queued_at = utcnow() - timedelta(seconds=1)
+        if not enqueue_scrape(row.id):
             self.error, self.notice = "The task queue is not available; is `jobwatch worker` set up?", ""
+            return None
+        self.error, self.notice, self.detected = "", f"Scrape of {row.key} queued.", ""
+        self._following[row.id] = queued_at.isoformat()
+        self._update_progress()
+        self._reload()
+        if not self.polling:
+            return BoardsState.follow_scrapes
+        return None
+
+    @rx.event(background=True)
+    async def follow_scrapes(self):
+        """Refresh the rows of queued scrapes every `POLL_SECONDS` until they are done (at most
+        `POLL_LIMIT` times); stops when the session ends."""
+        async with self:
+            if self.polling:
+                return None
+            self.polling = True
+        try:
+            for _ in range(POLL_LIMIT):
+                await asyncio.sleep(POLL_SECONDS)
+                async with self:
+                    if self._require_user() is None:
+                        self._following = {}
+                        return signed_out()
+                    if self._update_progress():
+                        self._reload()
+                    else:
+                        self.boards = [
+                            replace(
+                                b,
+                                progress=self._progress.get(b.id, ("", ""))[0],
+                                progress_state=self._progress.get(b.id, ("", ""))[1],
+                            )
+                            for b in self.boards
+                        ]
+                    if not self._following:
+                        return None
+        finally:
+            async with self:
+                self.polling = False
         return None
 
     @rx.event

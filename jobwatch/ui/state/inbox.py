@@ -1,5 +1,6 @@
-"""State of `/inbox`: the signed-in user's notifications, unread first; mark read, save, applied, hide; and
-why their digest emails do not arrive, when they do not (a suppressed address, refused digests)."""
+"""State of `/inbox`: the signed-in user's notifications, unread first, in pages; views (all, unread, saved,
+applied) and a filter by alert; mark read, save, applied, hide; and why their digest emails do not arrive,
+when they do not (a suppressed address, refused digests)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,30 @@ import reflex as rx
 
 from jobwatch.core.digests import safe_url
 from jobwatch.db import session_scope
-from jobwatch.services import inbox
+from jobwatch.services import alerts, inbox
 from jobwatch.services.digests import mail_problem
+from jobwatch.ui import routes
 from jobwatch.ui.state.auth import AuthState, CurrentUser, signed_out
 from jobwatch.ui.state.views import minute
 
-INBOX_LIMIT = 100
+PAGE_SIZE = 25
+VIEW_LABELS: tuple[tuple[str, str], ...] = (
+    ("all", "All"),
+    ("unread", "Unread"),
+    ("saved", "Saved"),
+    ("applied", "Applied"),
+)
 
 
 @dataclass
 class InboxRow:
-    """One notification: the posting, which alerts matched it, and whether it was read."""
+    """One inbox item: the posting, which alerts matched it, whether it was read, what the user did.
+
+    `id` is the notification (0 for a saved posting that no alert announced), `posting_id` the posting."""
 
     id: int = 0
+    posting_id: int = 0
+    page: str = ""
     title: str = ""
     company: str = ""
     location: str = ""
@@ -34,19 +46,55 @@ class InboxRow:
     applied: bool = False
 
 
+@dataclass
+class AlertChoice:
+    """One of the user's alerts in the "filter by alert" select (`id` as text; "" for every alert)."""
+
+    id: str = ""
+    name: str = ""
+
+
 class InboxState(AuthState):
-    """`/inbox`: lists notifications; marks one or all read."""
+    """`/inbox`: one page of a view of the user's inbox; marks read, saved, applied, hidden."""
 
     items: list[InboxRow] = []
     loaded: bool = False
+    view: str = "all"
+    #: The alert whose matches are shown ("" for all), as the select sends it.
+    alert_filter: str = ""
+    alert_choices: list[AlertChoice] = []
+    page: int = 1
+    total: int = 0
     #: Why digest emails do not reach the user, in words ("" when they do).
     mail_notice: str = ""
 
+    @rx.var
+    def page_count(self) -> int:
+        """How many pages the view fills (at least 1)."""
+        return max(1, (self.total + PAGE_SIZE - 1) // PAGE_SIZE)
+
     def _reload(self, user: CurrentUser) -> None:
+        alert_id = int(self.alert_filter) if self.alert_filter.isdigit() else None
         with session_scope() as session:
-            rows = inbox.list_inbox(session=session, user_id=user.id, limit=INBOX_LIMIT)
+            found = inbox.inbox_page(
+                session=session,
+                user_id=user.id,
+                view=self.view,
+                alert_id=alert_id,
+                limit=PAGE_SIZE,
+                offset=(self.page - 1) * PAGE_SIZE,
+            )
+            if not found.items and found.total and self.page > 1:
+                self.page = 1
+                found = inbox.inbox_page(
+                    session=session, user_id=user.id, view=self.view, alert_id=alert_id, limit=PAGE_SIZE
+                )
             self.unread_count = inbox.unread_count(session=session, user_id=user.id)
             problem = mail_problem(session=session, user_id=user.id)
+            own_alerts = alerts.list_alerts(session=session, user_id=user.id)
+        self.alert_choices = [AlertChoice(id=str(a.id), name=a.name) for a in own_alerts]
+        if alert_id is not None and all(a.id != alert_id for a in own_alerts):
+            self.alert_filter = ""
         if problem is None:
             self.mail_notice = ""
         elif problem.suppressed_at is not None:
@@ -59,30 +107,66 @@ class InboxState(AuthState):
                 f"Your last digest email could not be delivered ({problem.last_error or 'refused'}). "
                 "Check your email address in Settings."
             )
+        self.total = found.total
         self.items = [
             InboxRow(
                 id=item.id,
+                posting_id=item.posting_id,
+                page=f"{routes.JOBS}/{item.posting_id}",
                 title=item.title,
                 company=item.company or "",
                 location=item.location,
                 url=safe_url(item.url) or "",
                 alerts=", ".join(item.alert_names),
                 received=minute(item.created_at),
-                unread=item.read_at is None,
+                unread=item.id != 0 and item.read_at is None,
                 closed=item.closed,
                 saved=item.saved,
                 applied=item.applied,
             )
-            for item in rows
+            for item in found.items
         ]
         self.loaded = True
 
     @rx.event
     def load(self):
-        """`on_load`: check the session, then list the user's notifications."""
+        """`on_load`: check the session, then list the first page of the user's notifications."""
         user = self._require_user()
         if user is None:
             return signed_out()
+        self.page = 1
+        self._reload(user)
+        return None
+
+    @rx.event
+    def set_view(self, view: str):
+        """Show one view: `all`, `unread`, `saved` or `applied` (anything else is ignored)."""
+        user = self._require_user()
+        if user is None:
+            return signed_out()
+        if view in inbox.VIEWS:
+            self.view, self.page = view, 1
+        self._reload(user)
+        return None
+
+    @rx.event
+    def set_alert_filter(self, alert_id: str):
+        """Show only the matches of one of the user's alerts ("" for all; another user's id shows nothing)."""
+        user = self._require_user()
+        if user is None:
+            return signed_out()
+        self.alert_filter = alert_id if isinstance(alert_id, str) and alert_id.isdigit() else ""
+        self.page = 1
+        self._reload(user)
+        return None
+
+    @rx.event
+    def go_to_page(self, page: int):
+        """Show page `page` of the view (clamped to the pages there are)."""
+        user = self._require_user()
+        if user is None:
+            return signed_out()
+        self.page = max(1, min(int(page), self.page_count))
         self._reload(user)
         return None
 
@@ -108,28 +192,28 @@ class InboxState(AuthState):
         self._reload(user)
         return None
 
-    def _interact(self, notification_id: int, action: inbox.Interaction, on: bool):
+    def _interact(self, posting_id: int, action: inbox.Interaction, on: bool):
         user = self._require_user()
         if user is None:
             return signed_out()
         with session_scope() as session:
-            inbox.set_interaction(
-                session=session, user_id=user.id, notification_id=int(notification_id), action=action, on=bool(on)
+            inbox.set_posting_interaction(
+                session=session, user_id=user.id, posting_id=int(posting_id), action=action, on=bool(on)
             )
         self._reload(user)
         return None
 
     @rx.event
-    def set_saved(self, notification_id: int, on: bool):
-        """Save (or unsave) the posting of one of the user's notifications."""
-        return self._interact(notification_id, "saved", on)
+    def set_saved(self, posting_id: int, on: bool):
+        """Save (or unsave) a posting of the user's inbox."""
+        return self._interact(posting_id, "saved", on)
 
     @rx.event
-    def set_applied(self, notification_id: int, on: bool):
-        """Mark (or unmark) that the user applied to the posting of one of their notifications."""
-        return self._interact(notification_id, "applied", on)
+    def set_applied(self, posting_id: int, on: bool):
+        """Mark (or unmark) that the user applied to a posting."""
+        return self._interact(posting_id, "applied", on)
 
     @rx.event
-    def hide(self, notification_id: int):
+    def hide(self, posting_id: int):
         """Hide the posting: it leaves the inbox and is never announced again."""
-        return self._interact(notification_id, "hidden", True)
+        return self._interact(posting_id, "hidden", True)

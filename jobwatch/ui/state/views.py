@@ -34,6 +34,9 @@ class PostingRow:
     url: str = ""
     posted: str = ""
     workplace: str = ""
+    closed: bool = False
+    #: The posting's page in the app (`/jobs/{id}`).
+    page: str = ""
 
 
 def posting_row(summary: PostingSummary) -> PostingRow:
@@ -46,4 +49,6 @@ def posting_row(summary: PostingSummary) -> PostingRow:
         url=safe_url(summary.url) or "",
         posted=day(summary.posted_at),
         workplace=summary.workplace or "",
+        closed=summary.closed,
+        page=f"/jobs/{summary.id}",
     )
