@@ -7,7 +7,6 @@ Each "tab" is a fresh Reflex state tree, as Reflex keeps one per browser tab; ha
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any, TypeVar
 
@@ -28,6 +27,7 @@ from jobwatch.ui.state.boards import BoardsState
 from jobwatch.ui.state.inbox import InboxState
 from jobwatch.ui.state.jobs import JobsState
 from tests.factories import make_alert, make_board, make_posting
+from tests.ui.handlers import call
 
 S = TypeVar("S", bound=rx.State)
 PASSWORD = "correct horse battery"
@@ -71,7 +71,7 @@ def _count(engine: Engine, model: type) -> int:
 def test_register_says_check_your_email_then_login_sets_only_the_token(db: Engine) -> None:
     tab = Tab()
     register = tab.state(RegisterState)
-    assert RegisterState.submit.fn(register, {"email": "Ada@Example.test", "password": PASSWORD}) is None
+    assert call(RegisterState.submit, register, {"email": "Ada@Example.test", "password": PASSWORD}) is None
     account_mail.wait_for_background()
     assert register.sent_to == "ada@example.test" and register.error == ""
     assert tab.auth.session_token == ""  # registering signs nobody in
@@ -79,7 +79,7 @@ def test_register_says_check_your_email_then_login_sets_only_the_token(db: Engin
         user = s.exec(select(User)).one()
         assert [m.subject for m in s.exec(select(OutboxMessage)).all()] == ["Confirm your email address"]
 
-    result = LoginState.submit.fn(tab.state(LoginState), {"email": "ada@example.test", "password": PASSWORD})
+    result = call(LoginState.submit, tab.state(LoginState), {"email": "ada@example.test", "password": PASSWORD})
     assert f'"{routes.HOME}"' in repr(result)
     token = tab.auth.session_token
     assert token
@@ -103,13 +103,13 @@ def test_login_failures_look_alike(db: Engine) -> None:
     ]:
         tab = Tab()
         login = tab.state(LoginState)
-        assert LoginState.submit.fn(login, {"email": email, "password": password}) is None
+        assert call(LoginState.submit, login, {"email": email, "password": password}) is None
         answers.append(login.error)
         assert tab.auth.session_token == ""
     assert answers == [LOGIN_FAILED] * 4
 
     tab = Tab()
-    LoginState.submit.fn(tab.state(LoginState), {"email": "known@example.test", "password": PASSWORD})
+    call(LoginState.submit, tab.state(LoginState), {"email": "known@example.test", "password": PASSWORD})
     assert tab.auth.session_token
 
 
@@ -120,7 +120,7 @@ def test_duplicate_registration_answers_the_same_and_mails_the_owner(db: Engine)
     for email in ("known@example.test", "new@example.test"):
         tab = Tab()
         register = tab.state(RegisterState)
-        assert RegisterState.submit.fn(register, {"email": email, "password": PASSWORD}) is None
+        assert call(RegisterState.submit, register, {"email": email, "password": PASSWORD}) is None
         answers.append((register.error, register.sent_to.replace(email, "EMAIL"), tab.auth.session_token))
     account_mail.wait_for_background()
     assert answers[0] == answers[1] == ("", "EMAIL", "")
@@ -174,7 +174,7 @@ def test_handlers_without_a_session_change_and_reveal_nothing(
     tab = Tab(token)
     state = tab.state(state_cls) if state_cls is not AuthState else tab.auth
     real_args = [ids.get(a, a) if isinstance(a, str) else a for a in args]
-    result = getattr(state_cls, handler).fn(state, *real_args)
+    result = call(getattr(state_cls, handler), state, *real_args)
 
     assert _redirects_to_login(result)
     assert {m.__name__: _count(db, m) for m in (JobAlert, Board, Notification)} == before
@@ -189,13 +189,13 @@ def test_logout_in_one_tab_stops_the_other_tab(db: Engine) -> None:
     """B24: tab 2 keeps its token after tab 1 logs out, but its next event is refused and creates nothing."""
     _, token = _sign_up(db, "ada@example.test")
     tab1, tab2 = Tab(token), Tab(token)
-    assert AlertsState.load.fn(tab1.state(AlertsState)) is None
-    assert AlertsState.load.fn(tab2.state(AlertsState)) is None
+    assert call(AlertsState.load, tab1.state(AlertsState)) is None
+    assert call(AlertsState.load, tab2.state(AlertsState)) is None
     assert tab1.auth.signed_in and tab2.auth.signed_in
 
-    assert _redirects_to_login(AuthState.logout.fn(tab1.auth))
+    assert _redirects_to_login(call(AuthState.logout, tab1.auth))
     builder = tab2.state(AlertBuilderState)
-    result = AlertBuilderState.save.fn(builder, {"name": "python", "keywords": "python"})
+    result = call(AlertBuilderState.save, builder, {"name": "python", "keywords": "python"})
     assert _redirects_to_login(result)
     assert _count(db, JobAlert) == 0
     assert tab2.auth.signed_in is False
@@ -209,9 +209,9 @@ def test_drop_session_clears_every_page_state(db: Engine) -> None:
         make_alert(s, user, {"keywords": ["python"]}, name="ada's alert")
         s.commit()
     tab = Tab(token)
-    AlertsState.load.fn(tab.state(AlertsState))
+    call(AlertsState.load, tab.state(AlertsState))
     assert "ada's alert" in tab.synced_json()
-    asyncio.run(AuthState.drop_session.fn(tab.auth))
+    call(AuthState.drop_session, tab.auth)
     synced = tab.synced_json()
     assert "ada's alert" not in synced and "ada@example.test" not in synced
     assert tab.auth.session_token == ""
@@ -226,7 +226,7 @@ def test_a_user_cannot_delete_another_users_alert(db: Engine) -> None:
         alert_id = make_alert(s, ada, {"keywords": ["python"]}).id
         s.commit()
     tab = Tab(bob_token)
-    AlertsState.delete_alert.fn(tab.state(AlertsState), alert_id)
+    call(AlertsState.delete_alert, tab.state(AlertsState), alert_id)
     assert _count(db, JobAlert) == 1
 
 
@@ -243,27 +243,27 @@ def test_signed_in_user_builds_previews_saves_and_deletes_an_alert(db: Engine) -
         s.commit()
     tab = Tab(token)
     builder = tab.state(AlertBuilderState)
-    AlertBuilderState.load.fn(builder)
+    call(AlertBuilderState.load, builder)
     assert builder.preview_ready is False and "Fill in" in builder.draft_message
-    AlertBuilderState.set_field.fn(builder, "keywords", "python")
+    call(AlertBuilderState.set_field, builder, "keywords", "python")
     assert builder.preview_ready and builder.preview_count == "1 matching open job"
     assert [p.title for p in builder.preview_postings] == ["Python Developer"]
 
-    AlertBuilderState.set_field.fn(builder, "posted_within", "soon")
+    call(AlertBuilderState.set_field, builder, "posted_within", "soon")
     assert "min_posted_days_ago" in builder.field_errors and builder.preview_ready is False
-    AlertBuilderState.set_field.fn(builder, "posted_within", "")
-    AlertBuilderState.set_field.fn(builder, "employment_types", "freelance")
+    call(AlertBuilderState.set_field, builder, "posted_within", "")
+    call(AlertBuilderState.set_field, builder, "employment_types", "freelance")
     assert "freelance" in builder.field_errors["employment_types"]
-    AlertBuilderState.set_field.fn(builder, "employment_types", "Full time")
+    call(AlertBuilderState.set_field, builder, "employment_types", "Full time")
     assert builder.preview_ready
 
     # A name is required; the form's submitted values win over the synced ones.
-    assert AlertBuilderState.save.fn(builder, {"name": "", "keywords": "python"}) is None
+    assert call(AlertBuilderState.save, builder, {"name": "", "keywords": "python"}) is None
     assert builder.form_error and _count(db, JobAlert) == 0
-    AlertBuilderState.set_frequency.fn(builder, "hourly")  # not a choice: ignored
+    call(AlertBuilderState.set_frequency, builder, "hourly")  # not a choice: ignored
     assert builder.frequency == "daily"
-    AlertBuilderState.set_frequency.fn(builder, "weekly")
-    result = AlertBuilderState.save.fn(builder, {"name": "Python", "keywords": "python", "frequency": "instant"})
+    call(AlertBuilderState.set_frequency, builder, "weekly")
+    result = call(AlertBuilderState.save, builder, {"name": "Python", "keywords": "python", "frequency": "instant"})
     assert f'"{routes.ALERTS}"' in repr(result)
     with Session(db) as s:
         alert = s.exec(select(JobAlert)).one()
@@ -271,9 +271,9 @@ def test_signed_in_user_builds_previews_saves_and_deletes_an_alert(db: Engine) -
         assert alert.frequency == "instant"  # the submitted form wins
 
     alerts = tab.state(AlertsState)
-    AlertsState.load.fn(alerts)
+    call(AlertsState.load, alerts)
     assert [a.name for a in alerts.alerts] == ["Python"]
-    AlertsState.delete_alert.fn(alerts, alert.id)
+    call(AlertsState.delete_alert, alerts, alert.id)
     assert alerts.alerts == [] and _count(db, JobAlert) == 0
 
 
@@ -287,16 +287,16 @@ def test_alert_switches_pause_and_email(db: Engine) -> None:
         alert_id = alert.id
     tab = Tab(token)
     alerts_state = tab.state(AlertsState)
-    AlertsState.load.fn(alerts_state)
+    call(AlertsState.load, alerts_state)
     assert alerts_state.alerts[0].active and alerts_state.alerts[0].emails and alerts_state.alerts[0].feed
-    AlertsState.set_active.fn(alerts_state, alert_id, False)
-    AlertsState.set_email.fn(alerts_state, alert_id, False)
+    call(AlertsState.set_active, alerts_state, alert_id, False)
+    call(AlertsState.set_email, alerts_state, alert_id, False)
     assert not alerts_state.alerts[0].active and not alerts_state.alerts[0].emails
 
     # Another user's crafted events change nothing.
     intruder = Tab(other_token).state(AlertsState)
-    AlertsState.set_active.fn(intruder, alert_id, True)
-    AlertsState.set_email.fn(intruder, alert_id, True)
+    call(AlertsState.set_active, intruder, alert_id, True)
+    call(AlertsState.set_email, intruder, alert_id, True)
     with Session(db) as s:
         stored = s.get_one(JobAlert, alert_id)
         assert stored.is_active is False and "email" not in stored.channels

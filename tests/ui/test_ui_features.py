@@ -40,6 +40,7 @@ from jobwatch.ui.state.boards import BoardsState
 from jobwatch.ui.state.inbox import InboxState
 from jobwatch.ui.state.jobs import JobsState, PostingState
 from tests.factories import make_alert, make_board, make_posting
+from tests.ui.handlers import call
 from tests.ui.test_auth_state import Tab, _redirects_to_login, _sign_up
 from tests.ui.test_settings import _at
 
@@ -84,7 +85,7 @@ def _alert(engine: Engine, user_id: int, name: str, filters: dict[str, Any]) -> 
 def _builder(token: str, path: str) -> tuple[Tab, AlertBuilderState]:
     tab = _at(Tab(token), path)
     builder = tab.state(AlertBuilderState)
-    assert AlertBuilderState.load.fn(builder) is None
+    assert call(AlertBuilderState.load, builder) is None
     return tab, builder
 
 
@@ -101,27 +102,27 @@ def test_chips_enter_blur_remove_and_no_duplicates(db: Engine) -> None:
     _, token = _sign_up(db, "ada@example.test")
     _, builder = _builder(token, "/alerts/new")
     assert builder.company_options[:1] == ["Acme"] and "Remote" in builder.location_options
-    AlertBuilderState.set_field.fn(builder, "keywords", "python")
+    call(AlertBuilderState.set_field, builder, "keywords", "python")
     assert builder.preview_count == "1 matching open job"
-    AlertBuilderState.commit_chips.fn(builder, "keywords")  # on blur (and on Enter, in the browser)
+    call(AlertBuilderState.commit_chips, builder, "keywords")  # on blur (and on Enter, in the browser)
     assert (builder.keywords_chips, builder.keywords) == (["python"], "")
-    AlertBuilderState.set_field.fn(builder, "keywords", "Python, java ")
-    AlertBuilderState.commit_chips.fn(builder, "keywords")
+    call(AlertBuilderState.set_field, builder, "keywords", "Python, java ")
+    call(AlertBuilderState.commit_chips, builder, "keywords")
     assert builder.keywords_chips == ["python", "java"] and builder.preview_count == "2 matching open jobs"
-    AlertBuilderState.remove_chip.fn(builder, "keywords", "python")
+    call(AlertBuilderState.remove_chip, builder, "keywords", "python")
     assert builder.keywords_chips == ["java"] and builder.preview_count == "1 matching open job"
     assert "internship" in builder.employment_options
-    AlertBuilderState.set_field.fn(builder, "employment_types", "full time")
-    AlertBuilderState.commit_chips.fn(builder, "employment_types")
+    call(AlertBuilderState.set_field, builder, "employment_types", "full time")
+    call(AlertBuilderState.commit_chips, builder, "employment_types")
     assert builder.employment_types_chips == ["full time"]
-    AlertBuilderState.set_field.fn(builder, "employment_types", "freelance")
+    call(AlertBuilderState.set_field, builder, "employment_types", "freelance")
     assert "freelance" in builder.field_errors["employment_types"] and not builder.preview_ready
-    AlertBuilderState.set_field.fn(builder, "employment_types", "")
-    AlertBuilderState.commit_chips.fn(builder, "name")  # not a chip field: ignored
+    call(AlertBuilderState.set_field, builder, "employment_types", "")
+    call(AlertBuilderState.commit_chips, builder, "name")  # not a chip field: ignored
     assert builder.name == ""
 
     # The form's pending text joins the chips; a value typed twice is kept once.
-    result = AlertBuilderState.save.fn(builder, {"name": "Java", "keywords": "JAVA, kotlin", "frequency": "weekly"})
+    result = call(AlertBuilderState.save, builder, {"name": "Java", "keywords": "JAVA, kotlin", "frequency": "weekly"})
     assert f'"{routes.ALERTS}"' in repr(result)
     with Session(db) as s:
         alert = s.exec(select(JobAlert)).one()
@@ -138,8 +139,8 @@ def test_edit_mode_loads_only_the_users_own_alert(db: Engine) -> None:
     assert builder.editing_id == alert_id and builder.name == "Ada's secret alert"
     assert (builder.keywords_chips, builder.companies_chips) == (["python"], ["Acme"])
     assert builder.preview_count == "1 matching open job"
-    AlertBuilderState.remove_chip.fn(builder, "companies", "Acme")
-    AlertBuilderState.save.fn(builder, {"name": "Renamed", "keywords": "", "frequency": "instant"})
+    call(AlertBuilderState.remove_chip, builder, "companies", "Acme")
+    call(AlertBuilderState.save, builder, {"name": "Renamed", "keywords": "", "frequency": "instant"})
     with Session(db) as s:
         stored = s.get_one(JobAlert, alert_id)
         assert (stored.name, stored.filters, stored.frequency) == ("Renamed", {"keywords": ["python"]}, "instant")
@@ -152,7 +153,7 @@ def test_edit_mode_loads_only_the_users_own_alert(db: Engine) -> None:
     # Even a forged `editing_id` (no handler sets it, but a crafted client could try) changes nothing of hers.
     intruder.not_found = False
     intruder.editing_id = alert_id
-    AlertBuilderState.save.fn(intruder, {"name": "Hijacked", "keywords": "go"})
+    call(AlertBuilderState.save, intruder, {"name": "Hijacked", "keywords": "go"})
     assert intruder.form_error == "This alert no longer exists."
     with Session(db) as s:
         assert s.get_one(JobAlert, alert_id).name == "Renamed"
@@ -172,15 +173,15 @@ def test_duplicate_and_list_figures(db: Engine) -> None:
         s.add(AlertMatch(alert_id=alert_id, posting_id=ids["Java Developer"], matched_at=utcnow() - timedelta(days=9)))
         s.commit()
     bob = Tab(bob_token).state(AlertsState)
-    AlertsState.duplicate_alert.fn(bob, alert_id)
+    call(AlertsState.duplicate_alert, bob, alert_id)
     with Session(db) as s:
         assert len(s.exec(select(JobAlert)).all()) == 1
 
     ada = Tab(ada_token).state(AlertsState)
-    AlertsState.load.fn(ada)
+    call(AlertsState.load, ada)
     row = ada.alerts[0]
     assert (row.week_matches, row.matches, row.last_notified, row.edit_url) == (1, 2, "never", f"/alerts/{alert_id}")
-    result = AlertsState.duplicate_alert.fn(ada, alert_id)
+    result = call(AlertsState.duplicate_alert, ada, alert_id)
     copy_id = max(a.id for a in ada.alerts)
     assert f'"/alerts/{copy_id}"' in repr(result)
     assert sorted(a.name for a in ada.alerts) == ["Copy of Python", "Python"]
@@ -190,16 +191,16 @@ def test_sample_digest_from_the_builder(db: Engine) -> None:
     _seed(db)
     _, token = _sign_up(db, "ada@example.test")
     _, builder = _builder(token, "/alerts/new")
-    AlertBuilderState.set_field.fn(builder, "keywords", "python")
-    AlertBuilderState.send_sample.fn(builder)
+    call(AlertBuilderState.set_field, builder, "keywords", "python")
+    call(AlertBuilderState.send_sample, builder)
     assert "Confirm your email address first" in builder.sample_error  # not verified yet
     with Session(db) as s:
         user = s.exec(select(User)).one()
         user.email_verified_at = utcnow()
         s.add(user)
         s.commit()
-    AlertBuilderState.set_field.fn(builder, "name", "Py")
-    AlertBuilderState.send_sample.fn(builder)
+    call(AlertBuilderState.set_field, builder, "name", "Py")
+    call(AlertBuilderState.send_sample, builder)
     assert builder.sample_notice == "Sample digest with 1 job sent to ada@example.test." and not builder.sample_error
     with Session(db) as s:
         (message,) = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "sample")).all()
@@ -219,29 +220,29 @@ def test_inbox_filter_views_and_forged_ids(db: Engine) -> None:
         note_id = note.id
 
     bob = Tab(bob_token).state(InboxState)
-    InboxState.load.fn(bob)
-    InboxState.set_alert_filter.fn(bob, str(alert_id))
+    call(InboxState.load, bob)
+    call(InboxState.set_alert_filter, bob, str(alert_id))
     assert bob.items == [] and bob.alert_filter == ""  # not his alert: the filter is dropped
-    InboxState.mark_read.fn(bob, note_id)
-    InboxState.set_saved.fn(bob, ids["Python Developer"], True)
+    call(InboxState.mark_read, bob, note_id)
+    call(InboxState.set_saved, bob, ids["Python Developer"], True)
     with Session(db) as s:
         assert s.get_one(Notification, note_id).read_at is None
         marks = s.exec(select(UserJobInteraction)).all()
         assert [(m.user_id, m.saved_at is not None) for m in marks] == [(bob_id, True)]  # his own mark only
 
     ada = Tab(ada_token).state(InboxState)
-    InboxState.load.fn(ada)
+    call(InboxState.load, ada)
     assert [i.title for i in ada.items] == ["Python Developer"] and ada.items[0].unread
     assert [c.name for c in ada.alert_choices] == ["Python"]
-    InboxState.set_alert_filter.fn(ada, str(alert_id))
+    call(InboxState.set_alert_filter, ada, str(alert_id))
     assert [i.page for i in ada.items] == [f"/jobs/{ids['Python Developer']}"]
-    InboxState.set_view.fn(ada, "saved")
+    call(InboxState.set_view, ada, "saved")
     assert ada.items == []
-    InboxState.set_saved.fn(ada, ids["Python Developer"], True)
+    call(InboxState.set_saved, ada, ids["Python Developer"], True)
     assert [i.title for i in ada.items] == ["Python Developer"] and ada.items[0].saved
-    InboxState.set_view.fn(ada, "bogus")
+    call(InboxState.set_view, ada, "bogus")
     assert ada.view == "saved"
-    InboxState.hide.fn(ada, ids["Python Developer"])
+    call(InboxState.hide, ada, ids["Python Developer"])
     assert ada.items == [] and ada.unread_count == 0
 
 
@@ -250,23 +251,23 @@ def test_jobs_facets_save_as_alert_prefills_the_builder(db: Engine) -> None:
     _, token = _sign_up(db, "ada@example.test")
     tab = _at(Tab(token), "/jobs")
     jobs = tab.state(JobsState)
-    JobsState.load.fn(jobs)
+    call(JobsState.load, jobs)
     assert jobs.total == 2 and jobs.summary == "2 open jobs"
     assert {(f.value, f.count) for f in jobs.location_facet} == {("DE", 1), ("FR", 1)}
-    JobsState.toggle_facet.fn(jobs, "location", "FR", True)
+    call(JobsState.toggle_facet, jobs, "location", "FR", True)
     assert [r.title for r in jobs.rows] == ["Java Developer"] and jobs.filtered
-    JobsState.toggle_facet.fn(jobs, "secret_column", "x", True)  # not a facet: ignored
-    JobsState.search.fn(jobs, {"q": "developer"})
+    call(JobsState.toggle_facet, jobs, "secret_column", "x", True)  # not a facet: ignored
+    call(JobsState.search, jobs, {"q": "developer"})
     assert jobs.summary == "1 open job matching “developer”"
-    JobsState.search.fn(jobs, {"q": "---"})
+    call(JobsState.search, jobs, {"q": "---"})
     assert "no letters or digits" in jobs.error
-    JobsState.search.fn(jobs, {"q": "developer"})
-    result = JobsState.save_as_alert.fn(jobs)
+    call(JobsState.search, jobs, {"q": "developer"})
+    result = call(JobsState.save_as_alert, jobs)
     url = repr(result).split('"')[1] if '"/alerts/new?' in repr(result) else ""
     assert url.startswith("/alerts/new?filters=")
     filters = json.loads(unquote(url.split("filters=", 1)[1]))
     assert filters == {"keywords": ["developer"], "locations": ["France"]}
-    JobsState.clear_filters.fn(jobs)
+    call(JobsState.clear_filters, jobs)
     assert jobs.total == 2 and not jobs.filtered
 
     _, builder = _builder(token, url)
@@ -287,14 +288,14 @@ def test_posting_page_and_marks(db: Engine) -> None:
         s.commit()
     tab = _at(Tab(token), f"/jobs/{ids['Java Developer']}")
     page = tab.state(PostingState)
-    PostingState.load.fn(page)
+    call(PostingState.load, page)
     assert page.title == "Java Developer" and page.closed and page.board_key == "greenhouse:acme"
     assert "onerror" not in page.description_html and "<p>Hi</p>" in page.description_html
-    PostingState.set_saved.fn(page, True)
-    PostingState.set_applied.fn(page, True)
+    call(PostingState.set_saved, page, True)
+    call(PostingState.set_applied, page, True)
     assert page.saved and page.applied
     missing = _at(Tab(token), "/jobs/999999").state(PostingState)
-    PostingState.load.fn(missing)
+    call(PostingState.load, missing)
     assert missing.not_found and missing.title == ""
 
 
@@ -304,8 +305,8 @@ def test_scrape_progress_follows_the_run(db: Engine, monkeypatch: pytest.MonkeyP
     queued: list[int] = []
     monkeypatch.setattr(boards_state, "enqueue_scrape", lambda board_id: queued.append(board_id) or True)
     state = Tab(token).state(BoardsState)
-    BoardsState.load.fn(state)
-    result = BoardsState.scrape_now.fn(state, ids["board"])
+    call(BoardsState.load, state)
+    result = call(BoardsState.scrape_now, state, ids["board"])
     assert queued == [ids["board"]] and state.notice == "Scrape of greenhouse:acme queued."
     assert state.boards[0].progress == "Queued" and "follow_scrapes" in repr(result)
     with Session(db) as s:
@@ -367,7 +368,7 @@ def test_new_handlers_refuse_without_a_session(
     state = tab.state(state_cls)
     if state_cls is PostingState:
         state.posting_id = ids["Python Developer"]  # type: ignore[attr-defined]
-    result = getattr(state_cls, handler).fn(state, *args)
+    result = call(getattr(state_cls, handler), state, *args)
     assert _redirects_to_login(result)
     with Session(db) as s:
         assert s.exec(select(UserJobInteraction)).all() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from jobwatch.db import session_scope
 from jobwatch.errors import BadInput
 from jobwatch.models import utcnow
 from jobwatch.services import alert_controls, alerts
-from jobwatch.services.postings_search import EMPLOYMENT_TYPES, builder_suggestions
+from jobwatch.services.postings_search import EMPLOYMENT_TYPES, Suggestions, builder_suggestions
 from jobwatch.services.sample_digest import send_sample_digest
 from jobwatch.ui import routes
 from jobwatch.ui.state.account import sentence
@@ -297,6 +298,18 @@ class SuggestionLists:
     departments: list[str]
 
 
+def _run_preview(filters: dict[str, Any]) -> alerts.Preview:
+    """The live preview of `filters` in its own database session (run in a worker thread)."""
+    with session_scope() as session:
+        return alerts.preview(session=session, filters=filters, limit=PREVIEW_LIMIT)
+
+
+def _suggestions() -> Suggestions:
+    """The builder's company, place and department suggestions (run in a worker thread)."""
+    with session_scope() as session:
+        return builder_suggestions(session=session)
+
+
 class AlertBuilderState(AuthState):
     """`/alerts/new` and `/alerts/{id}`: the draft's fields and chips, the live preview, saving (a new alert,
     or the edited one), and the sample digest."""
@@ -365,7 +378,7 @@ class AlertBuilderState(AuthState):
         self.preview_postings = []
         self.draft_message = message
 
-    def _refresh_preview(self) -> None:
+    async def _refresh_preview(self) -> None:
         self.field_errors = {}
         try:
             filters = self._filters()
@@ -377,8 +390,8 @@ class AlertBuilderState(AuthState):
             self._clear_preview(EMPTY_HINT)
             return
         try:
-            with session_scope() as session:
-                result = alerts.preview(session=session, filters=filters, limit=PREVIEW_LIMIT)
+            # Off the event loop: one slow draft must not hold up every other user's events.
+            result = await asyncio.to_thread(_run_preview, filters)
         except BadInput as exc:
             key, message = explain(exc)
             if key is not None:
@@ -405,9 +418,8 @@ class AlertBuilderState(AuthState):
         salary = filters.get("salary_min")
         self.min_salary = str(salary) if isinstance(salary, int) else ""
 
-    def _load_suggestions(self) -> None:
-        with session_scope() as session:
-            found = builder_suggestions(session=session)
+    async def _load_suggestions(self) -> None:
+        found = await asyncio.to_thread(_suggestions)
         self.company_options, self.location_options = found.companies, found.locations
         self.department_options = found.departments
 
@@ -427,7 +439,7 @@ class AlertBuilderState(AuthState):
                 self.name = ", ".join(str(w) for w in words[:3])[:100]
 
     @rx.event
-    def load(self):
+    async def load(self):
         """`on_load`: check the session; then an empty draft (or one prefilled from a search), or, on
         `/alerts/{id}`, the user's alert `id` (someone else's id shows "not found" and nothing of theirs)."""
         self.reset()
@@ -435,7 +447,7 @@ class AlertBuilderState(AuthState):
         if user is None:
             return signed_out()
         self._refresh_unread(user)
-        self._load_suggestions()
+        await self._load_suggestions()
         alert_param = route_id(self.router.url.path, routes.ALERTS)
         if alert_param and alert_param != "new":
             draft = None
@@ -452,12 +464,12 @@ class AlertBuilderState(AuthState):
             self._fill(draft.filters)
         else:
             self._prefill()
-        self._refresh_preview()
+        await self._refresh_preview()
         self.loaded = True
         return None
 
     @rx.event
-    def set_field(self, field: str, value: str):
+    async def set_field(self, field: str, value: str):
         """Set one text field of the draft (debounced in the page) and refresh the preview."""
         if field not in TEXT_FIELDS:
             return None
@@ -465,7 +477,7 @@ class AlertBuilderState(AuthState):
             return signed_out()
         setattr(self, field, str(value)[:5000])
         self.form_error = ""
-        self._refresh_preview()
+        await self._refresh_preview()
         return None
 
     def _commit(self, field: str) -> None:
@@ -478,7 +490,7 @@ class AlertBuilderState(AuthState):
         setattr(self, field, "")
 
     @rx.event
-    def commit_chips(self, field: str):
+    async def commit_chips(self, field: str):
         """Turn the text typed into a chip field into chips (when the field loses focus; the page's Enter
         handler blurs and refocuses the field, so Enter adds chips too)."""
         if field not in CHIP_FIELDS:
@@ -486,28 +498,28 @@ class AlertBuilderState(AuthState):
         if self._require_user() is None:
             return signed_out()
         self._commit(field)
-        self._refresh_preview()
+        await self._refresh_preview()
         return None
 
     @rx.event
-    def remove_chip(self, field: str, value: str):
+    async def remove_chip(self, field: str, value: str):
         """Remove one chip of a chip field; the focus goes to the field's box (the chip's button is gone)."""
         if field not in CHIP_FIELDS:
             return None
         if self._require_user() is None:
             return signed_out()
         setattr(self, _chips_var(field), [c for c in getattr(self, _chips_var(field)) if c != value])
-        self._refresh_preview()
+        await self._refresh_preview()
         # `field` is one of CHIP_FIELDS (checked above), so the script holds no user text.
         return rx.call_script(f"document.getElementById('{field}')?.focus()")
 
     @rx.event
-    def set_remote_only(self, value: bool):
+    async def set_remote_only(self, value: bool):
         """Tick or untick `Remote only` and refresh the preview."""
         if self._require_user() is None:
             return signed_out()
         self.remote_only = bool(value)
-        self._refresh_preview()
+        await self._refresh_preview()
         return None
 
     @rx.event
@@ -528,14 +540,14 @@ class AlertBuilderState(AuthState):
             self.frequency = form_data["frequency"]
 
     @rx.event
-    def save(self, form_data: dict[str, Any]):
+    async def save(self, form_data: dict[str, Any]):
         """Save the draft: a new alert of the signed-in user, or the alert being edited (checked to be theirs
         again now); stay on the page with messages if it is invalid."""
         user = self._require_user()
         if user is None:
             return signed_out()
         self._take_form(form_data)
-        self._refresh_preview()
+        await self._refresh_preview()
         try:
             filters = self._filters()
             with session_scope() as session:

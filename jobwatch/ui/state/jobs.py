@@ -6,6 +6,7 @@ The search and its facets come from `services.postings_search`: the text is read
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from jobwatch.services.postings_search import (
     WORKPLACES,
     FacetValue,
     SearchRequest,
+    SearchResult,
     alert_filters_for,
     posting_detail,
     search_postings,
@@ -57,6 +59,12 @@ class FacetRow:
 
 def _rows(facet: str, values: list[FacetValue]) -> list[FacetRow]:
     return [FacetRow(facet=facet, value=v.value, label=v.label, count=v.count, selected=v.selected) for v in values]
+
+
+def _run_search(request: SearchRequest, page: int, facets: bool) -> SearchResult:
+    """One page of `/jobs` results (and facets) in its own database session (run in a worker thread)."""
+    with session_scope() as session:
+        return search_postings(session=session, request=request, page=page, page_size=PAGE_SIZE, with_facets=facets)
 
 
 class JobsState(AuthState):
@@ -114,13 +122,11 @@ class JobsState(AuthState):
             include_closed=self.include_closed,
         )
 
-    def _search(self, *, facets: bool = True) -> None:
+    async def _search(self, *, facets: bool = True) -> None:
         self.error = ""
         try:
-            with session_scope() as session:
-                result = search_postings(
-                    session=session, request=self._request(), page=self.page, page_size=PAGE_SIZE, with_facets=facets
-                )
+            # Off the event loop: a broad search must not hold up every other user's events.
+            result = await asyncio.to_thread(_run_search, self._request(), self.page, facets)
         except BadInput as exc:
             self.rows, self.total, self.summary = [], 0, ""
             self.error = sentence(explain(exc)[1])
@@ -128,7 +134,7 @@ class JobsState(AuthState):
             return
         if result.postings == [] and result.total and self.page > 1:
             self.page = 1
-            self._search(facets=facets)
+            await self._search(facets=facets)
             return
         self.rows = [posting_row(p) for p in result.postings]
         self.total = result.total
@@ -149,7 +155,7 @@ class JobsState(AuthState):
         self.loaded = True
 
     @rx.event
-    def load(self):
+    async def load(self):
         """`on_load`: check the session, then the first page (`?q=` searches for it)."""
         user = self._require_user()
         if user is None:
@@ -159,22 +165,22 @@ class JobsState(AuthState):
         if text:
             self.query = text[:200]
         self.page = 1
-        self._search()
+        await self._search()
         return None
 
     @rx.event
-    def search(self, form_data: dict[str, Any]):
+    async def search(self, form_data: dict[str, Any]):
         """Search for the form's `q` field (keywords, comma-separated; empty: every posting)."""
         if self._require_user() is None:
             return signed_out()
         query = form_data.get("q", "")
         self.query = query[:200] if isinstance(query, str) else ""
         self.page = 1
-        self._search()
+        await self._search()
         return None
 
     @rx.event
-    def toggle_facet(self, facet: str, value: str, on: bool):
+    async def toggle_facet(self, facet: str, value: str, on: bool):
         """Tick or untick one facet value (unknown facets are ignored)."""
         if facet not in FACET_FIELDS:
             return None
@@ -186,47 +192,47 @@ class JobsState(AuthState):
             values.append(str(value)[:300])
         setattr(self, name, values[:50])
         self.page = 1
-        self._search()
+        await self._search()
         return None
 
     @rx.event
-    def set_posted_within(self, value: str):
+    async def set_posted_within(self, value: str):
         """Choose how recent the postings must be: "1", "7", "30" days, or "" for any time."""
         if self._require_user() is None:
             return signed_out()
         self.posted_within = value if value in {str(d) for d in POSTED_WITHIN_CHOICES} else ""
         self.page = 1
-        self._search()
+        await self._search()
         return None
 
     @rx.event
-    def set_include_closed(self, on: bool):
+    async def set_include_closed(self, on: bool):
         """Also list postings that have closed (marked "Closed")."""
         if self._require_user() is None:
             return signed_out()
         self.include_closed = bool(on)
         self.page = 1
-        self._search()
+        await self._search()
         return None
 
     @rx.event
-    def clear_filters(self):
+    async def clear_filters(self):
         """Untick every facet (the search text stays)."""
         if self._require_user() is None:
             return signed_out()
         self.companies, self.countries, self.workplaces = [], [], []
         self.employment_types, self.departments = [], []
         self.posted_within, self.include_closed, self.page = "", False, 1
-        self._search()
+        await self._search()
         return None
 
     @rx.event
-    def go_to_page(self, page: int):
+    async def go_to_page(self, page: int):
         """Show page `page` of the results (clamped to the pages there are)."""
         if self._require_user() is None:
             return signed_out()
         self.page = max(1, min(int(page), self.page_count))
-        self._search(facets=False)  # the same request: its facet counts stand
+        await self._search(facets=False)  # the same request: its facet counts stand
         return rx.scroll_to("results")
 
     @rx.event
