@@ -25,7 +25,7 @@ it) serves that database; headless Chromium (Debian's `/usr/bin/chromium`) logs 
   only after the server checked the session, so this includes that round trip. Each page is loaded
   `--loads` times: the first load of the run fetches the JavaScript cold; the median is with a warm cache.
 
-It also prints the peak resident memory of the server's processes (sampled every 250 ms).
+It also prints the peak resident memory of the server's process tree (summed RSS, sampled every 250 ms).
 """
 
 from __future__ import annotations
@@ -218,26 +218,41 @@ def seed_user(url: str, now: datetime) -> None:
 
 
 @contextmanager
-def peak_rss(pgid: int) -> Iterator[list[int]]:
-    """Sample the summed RSS (bytes) of process group `pgid` every 250 ms; `[peak]` after the block."""
+def peak_rss(root: int) -> Iterator[list[int]]:
+    """Sample the summed RSS (bytes) of process `root` and all its descendants every 250 ms; `[peak]` after.
+
+    (`jobwatch serve` runs Reflex in a session of its own, so a process group would miss it.)
+    """
     peak = [0]
     stop = threading.Event()
     page = os.sysconf("SC_PAGE_SIZE")
 
-    def sample() -> None:
-        while not stop.is_set():
-            total = 0
-            for entry in os.listdir("/proc"):
-                if not entry.isdigit():
-                    continue
+    def tree_rss() -> int:
+        parent: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
                 try:
-                    stat = Path(f"/proc/{entry}/stat").read_text()
-                    if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
-                        continue
-                    total += int(Path(f"/proc/{entry}/statm").read_text().split()[1]) * page
+                    parent[int(entry)] = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
                 except (OSError, ValueError, IndexError):
                     continue
-            peak[0] = max(peak[0], total)
+        members, frontier = {root}, [root]
+        while frontier:
+            current = frontier.pop()
+            for pid, ppid in parent.items():
+                if ppid == current and pid not in members:
+                    members.add(pid)
+                    frontier.append(pid)
+        total = 0
+        for pid in members:
+            try:
+                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+            except (OSError, ValueError, IndexError):
+                continue
+        return total
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], tree_rss())
             stop.wait(0.25)
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -280,9 +295,11 @@ def time_to_interactive(page: Any, base: str, loads: int) -> list[tuple[str, str
     return results
 
 
-def preview_latency(page: Any, base: str, drafts: list[dict[str, Any]]) -> tuple[list[float], list[str]]:
-    """Milliseconds from the last keystroke to the painted preview, per draft; and the counts shown."""
+def preview_latency(page: Any, base: str, drafts: list[dict[str, Any]]) -> tuple[list[float], list[float], list[str]]:
+    """Per draft: ms from the last keystroke to the painted preview; ms from the event's send (after the
+    debounce) to the painted preview; the preview's text."""
     latencies: list[float] = []
+    round_trips: list[float] = []
     shown: list[str] = []
     # Nothing in flight and nothing typed, clicked or sent for 500 ms (longer than the 350 ms debounce).
     settled = (
@@ -313,14 +330,16 @@ def preview_latency(page: Any, base: str, drafts: list[dict[str, Any]]) -> tuple
               const j = window.__jw;
               const done = j.sent > {sent_before} && j.sentAt > j.keyAt && j.answered === j.sent
                 && j.answeredAt > j.sentAt && j.paintAt > j.answeredAt;
-              return done ? j.paintAt - j.keyAt : false;
+              return done ? [j.paintAt - j.keyAt, j.paintAt - j.sentAt] : false;
             }}""",
             polling=20,
             timeout=60_000,
         )
-        latencies.append(float(handle.json_value()))
-        shown.append(page.get_by_role("region", name="Preview").inner_text().split("\n")[1:2][0] or "")
-    return latencies, shown
+        total, after_send = handle.json_value()
+        latencies.append(float(total))
+        round_trips.append(float(after_send))
+        shown.append(page.get_by_role("region", name="Preview").inner_text())
+    return latencies, round_trips, shown
 
 
 def run(url: str, args: argparse.Namespace) -> None:
@@ -349,22 +368,25 @@ def run(url: str, args: argparse.Namespace) -> None:
                 page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
                 page.on("pageerror", lambda e: errors.append(str(e)))
                 tti = time_to_interactive(page, server.url, args.loads)
-                latencies, shown = preview_latency(page, server.url, drafts)
+                latencies, round_trips, shown = preview_latency(page, server.url, drafts)
                 context.close()
-        print(f"  time to interactive ({args.loads} loads each; first = cold JavaScript cache for /login):")
+        print(f"  time to interactive ({args.loads} loads each; the first load of /login has a cold cache):")
         for path, control, times in tti:
             print(
                 f"    {path:12} first {times[0]:6.0f} ms, median {statistics.median(times):6.0f} ms, "
                 f"max {max(times):6.0f} ms  (until the {control} is enabled and the state hydrated)"
             )
-        counts = [int(m.group(0).replace(",", "")) for s in shown if (m := re.search(r"[\d,]+", s))]
+        counts = [int(m.group(1).replace(",", "")) for s in shown if (m := re.search(r"([\d,]+)\+? matching", s))]
         print(
             f"  preview, last keystroke -> painted preview ({len(latencies)} drafts, {TYPE_DELAY_MS} ms between keys, "
             f"350 ms debounce included): p50 {statistics.median(latencies):.0f} ms, "
             f"p95 {percentile(latencies, 0.95):.0f} ms, max {max(latencies):.0f} ms; "
-            f"median count shown {statistics.median(counts) if counts else 0:.0f}"
+            f"after the debounce (send -> paint): p50 {statistics.median(round_trips):.0f} ms, "
+            f"p95 {percentile(round_trips, 0.95):.0f} ms"
         )
-        print(f"  peak server memory (RSS of its processes, sampled): {peak[0] / 2**20:.0f} MB")
+        median_count = statistics.median(counts) if counts else 0
+        print(f"  median count shown {median_count:.0f} ({len(counts)} of {len(shown)} drafts showed a count)")
+        print(f"  peak server memory (summed RSS of its process tree, sampled): {peak[0] / 2**20:.0f} MB")
         if errors:
             print(f"  browser errors: {errors[:5]}")
 

@@ -162,15 +162,12 @@ def test_register_scrape_alert_inbox_digest_unsubscribe(stack: Stack, browser: B
     page.get_by_label("Board").fill("greenhouse:acme")
     page.get_by_role("button", name="Add board").click()
     row = page.get_by_role("row").filter(has_text="greenhouse:acme")
-    expect(row).to_contain_text("never run")
     row.get_by_role("button", name="Scrape now").click()
-    expect(page.get_by_text(re.compile("queued"))).to_be_visible()
     (first_run,) = stack.wait_for("the first scrape", _finished_runs(stack, 1))
     assert (first_run.status, first_run.new_count) == ("ok", 5), first_run
     assert stack.boards.hits[BOARD_PATH] == 1
     page.reload()
-    expect(row).to_contain_text("ok")
-    expect(row.get_by_role("cell", name="5", exact=True)).to_be_visible()
+    expect(row.get_by_role("cell", name="5", exact=True)).to_be_visible()  # open postings
     row.get_by_role("link", name="greenhouse:acme").click()
     postings = page.locator("#postings")
     expect(postings.get_by_text("Staff Backend Engineer (Python)")).to_be_visible()
