@@ -178,6 +178,14 @@ def worker(server: Server) -> Iterator[subprocess.Popen[bytes]]:
             start_new_session=True,
         )
     try:
+        # Ready once it has applied migrations and says so (just before the consumer starts).
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while b"jobwatch worker:" not in log.read_bytes():
+            if process.poll() is not None:
+                pytest.fail(f"jobwatch worker exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"jobwatch worker did not start in time:\n{log.read_text()[-4000:]}")
+            time.sleep(0.1)
         yield process
     finally:
         _stop(process)
