@@ -109,7 +109,9 @@ def _board_with_new_postings(titles: list[str]) -> bytes:
     return json.dumps(data).encode()
 
 
-def _finished_runs(stack: Stack, count: int) -> Callable[[Session], list[ScrapeRun] | None]:
+def _finished_runs(count: int) -> Callable[[Session], list[ScrapeRun] | None]:
+    """A probe for `Stack.wait_for`: the finished scrape runs, once there are at least `count` of them."""
+
     def probe(session: Session) -> list[ScrapeRun] | None:
         runs = session.exec(select(ScrapeRun).where(col(ScrapeRun.finished_at).is_not(None))).all()
         return list(runs) if len(runs) >= count else None
@@ -163,7 +165,7 @@ def test_register_scrape_alert_inbox_digest_unsubscribe(stack: Stack, browser: B
     page.get_by_role("button", name="Add board").click()
     row = page.get_by_role("row").filter(has_text="greenhouse:acme")
     row.get_by_role("button", name="Scrape now").click()
-    (first_run,) = stack.wait_for("the first scrape", _finished_runs(stack, 1))
+    (first_run,) = stack.wait_for("the first scrape", _finished_runs(1))
     assert (first_run.status, first_run.new_count) == ("ok", 5), first_run
     assert stack.boards.hits[BOARD_PATH] == 1
     page.reload()
@@ -220,7 +222,7 @@ def test_register_scrape_alert_inbox_digest_unsubscribe(stack: Stack, browser: B
     page.get_by_role("link", name="Boards").click()
     expect(page).to_have_url(re.compile(r"/boards/?$"))
     row.get_by_role("button", name="Scrape now").click()
-    runs = stack.wait_for("the second scrape", _finished_runs(stack, 2))
+    runs = stack.wait_for("the second scrape", _finished_runs(2))
     assert max(runs, key=lambda r: r.id or 0).new_count == 2
     stack.wait_for(
         "the notification",
