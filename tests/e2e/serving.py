@@ -38,6 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+#: The former shared screenshot folder, kept for tests not yet on the `browser` fixture (conftest.py), which
+#: saves to `test-artifacts/<test name>/`.
 SCREENSHOTS = PROJECT_DIR / "test-artifacts" / "screenshots"
 #: A cold build (bun installing the frontend packages, then the production build) takes well under this.
 STARTUP_TIMEOUT_SECONDS = 420
