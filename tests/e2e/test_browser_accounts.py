@@ -7,7 +7,8 @@ changing nothing (B24). Then forgot password, the reset link from the outbox, `N
 and logging in with the new password (the old one no longer works).
 
 Every wait is on a condition (Playwright's auto-waiting `expect`, or polling the outbox until the message is
-there); any browser console error fails the test. Screenshots go to `test-artifacts/screenshots/accounts-*.png`.
+there); any browser console error fails the test (the `browser` fixture). Screenshots go to
+`test-artifacts/<test name>/`.
 Uses Debian's `/usr/bin/chromium` (never `playwright install`); skipped with a reason when it is missing.
 """
 
@@ -28,14 +29,8 @@ from sqlmodel import Session, col, select
 from jobwatch.db import make_engine
 from jobwatch.models import JobAlert, OutboxMessage, User
 from tests.e2e import serving
-from tests.e2e.serving import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    SCREENSHOTS,
-    STARTUP_TIMEOUT_SECONDS,
-    UI_TIMEOUT_MS,
-    needs_chromium,
-)
+from tests.e2e.conftest import BrowserSession
+from tests.e2e.serving import STARTUP_TIMEOUT_SECONDS, needs_chromium
 
 #: Longest wait for a message to appear in the outbox (it is written off the request path).
 MAIL_TIMEOUT_SECONDS = 20.0
@@ -86,138 +81,111 @@ def _mail_link(server: Server, to: str, subject: str, path: str) -> str:
         time.sleep(0.2)
 
 
-def test_register_verify_login_logout_reset(server: Server, tmp_path: Path) -> None:
+def test_register_verify_login_logout_reset(server: Server, browser: BrowserSession) -> None:
     """The whole account path in a real browser, with a second tab that loses access at logout (B24)."""
-    from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    problems: list[str] = []
-
-    def watch(page: Page) -> Page:
-        def on_console(message: ConsoleMessage) -> None:
-            if message.type == "error":
-                problems.append(f"console error: {message.text} ({message.location})")
-
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        return page
+    from playwright.sync_api import expect
 
     email = f"acct-{secrets.token_hex(4)}@example.test"
     password, new_password = "correct horse battery", "a brand new passphrase"
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_ARGS,
-            headless=True,
-            viewport={"width": 1280, "height": 900},
-            accept_downloads=True,
-        )
-        try:
-            context.set_default_timeout(UI_TIMEOUT_MS)
-            expect.set_options(timeout=UI_TIMEOUT_MS)
-            page = watch(context.pages[0] if context.pages else context.new_page())
+    context = browser.open(accept_downloads=True)
+    page = browser.page(context)
 
-            # Register: "check your email", and nobody is signed in yet.
-            page.goto(f"{server.url}/register")
-            page.get_by_label("Email").fill(email)
-            page.get_by_label("Password").fill(password)
-            page.get_by_role("button", name="Create account").click()
-            expect(page.get_by_text("We sent a message to")).to_be_visible()
-            expect(page.get_by_text(email)).to_be_visible()
-            page.screenshot(path=SCREENSHOTS / "accounts-01-register-check-email.png", full_page=True)
+    # Register: "check your email", and nobody is signed in yet.
+    page.goto(f"{server.url}/register")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("We sent a message to")).to_be_visible()
+    expect(page.get_by_text(email)).to_be_visible()
+    browser.shot(page, "register-check-email")
 
-            # Verify through the link in the outbox.
-            page.goto(_mail_link(server, email, "Confirm your email address", "/verify-email"))
-            expect(page.get_by_text(f"Thank you: {email} is confirmed.")).to_be_visible()
-            page.screenshot(path=SCREENSHOTS / "accounts-02-verified.png", full_page=True)
-            with Session(server.engine) as s:
-                assert s.exec(select(User).where(User.email == email)).one().email_verified_at is not None
+    # Verify through the link in the outbox.
+    page.goto(_mail_link(server, email, "Confirm your email address", "/verify-email"))
+    expect(page.get_by_text(f"Thank you: {email} is confirmed.")).to_be_visible()
+    browser.shot(page, "verified")
+    with Session(server.engine) as s:
+        assert s.exec(select(User).where(User.email == email)).one().email_verified_at is not None
 
-            # Log in.
-            page.get_by_role("link", name="Log in").click()
-            expect(page).to_have_url(re.compile(r"/login/?$"))
-            page.get_by_label("Email").fill(email)
-            page.get_by_label("Password").fill(password)
-            page.get_by_role("button", name="Log in").click()
-            expect(page).to_have_url(re.compile(r"/alerts/?$"))
-            expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    # Log in.
+    page.get_by_role("link", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/login/?$"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/alerts/?$"))
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
-            # Settings: save a display name; export my data as a download.
-            page.get_by_role("link", name="Settings").click()
-            expect(page).to_have_url(re.compile(r"/settings/?$"))
-            expect(page.get_by_role("heading", name="Settings")).to_be_visible()
-            # The page's data has arrived (the fields are filled from the server) before anything is typed.
-            email_section = page.get_by_role("region", name="Email address")
-            expect(email_section.get_by_text("Confirmed", exact=True)).to_be_visible()
-            profile = page.get_by_role("region", name="Profile and digest times")
-            profile.get_by_label("Display name").fill("Ada")
-            profile.get_by_label("Time zone").select_option("Europe/Berlin")
-            expect(profile.get_by_label("Display name")).to_have_value("Ada")
-            profile.get_by_role("button", name="Save settings").click()
-            expect(profile.get_by_text("Saved.")).to_be_visible()
-            with page.expect_download() as download_info:
-                page.get_by_role("button", name="Export my data").click()
-            download = download_info.value
-            assert download.suggested_filename.startswith("jobwatch-export-")
-            exported = json.loads(Path(download.path()).read_text())
-            assert exported["account"]["email"] == email and exported["account"]["display_name"] == "Ada"
-            assert exported["account"]["timezone"] == "Europe/Berlin"
-            page.screenshot(path=SCREENSHOTS / "accounts-03-settings.png", full_page=True)
+    # Settings: save a display name; export my data as a download.
+    page.get_by_role("link", name="Settings").click()
+    expect(page).to_have_url(re.compile(r"/settings/?$"))
+    expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+    # The page's data has arrived (the fields are filled from the server) before anything is typed.
+    email_section = page.get_by_role("region", name="Email address")
+    expect(email_section.get_by_text("Confirmed", exact=True)).to_be_visible()
+    profile = page.get_by_role("region", name="Profile and digest times")
+    profile.get_by_label("Display name").fill("Ada")
+    profile.get_by_label("Time zone").select_option("Europe/Berlin")
+    expect(profile.get_by_label("Display name")).to_have_value("Ada")
+    profile.get_by_role("button", name="Save settings").click()
+    expect(profile.get_by_text("Saved.")).to_be_visible()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Export my data").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("jobwatch-export-")
+    exported = json.loads(Path(download.path()).read_text())
+    assert exported["account"]["email"] == email and exported["account"]["display_name"] == "Ada"
+    assert exported["account"]["timezone"] == "Europe/Berlin"
+    browser.shot(page, "settings")
 
-            # A second tab of the same browser is signed in from the cookie.
-            tab2 = watch(context.new_page())
-            tab2.goto(f"{server.url}/settings")
-            expect(tab2.get_by_role("heading", name="Settings")).to_be_visible()
-            tab2_profile = tab2.get_by_role("region", name="Profile and digest times")
-            expect(tab2_profile.get_by_label("Display name")).to_have_value("Ada")
-            tab2.goto(f"{server.url}/alerts/new")
-            expect(tab2.get_by_role("button", name="Save alert")).to_be_visible()
+    # A second tab of the same browser is signed in from the cookie.
+    tab2 = context.new_page()
+    tab2.goto(f"{server.url}/settings")
+    expect(tab2.get_by_role("heading", name="Settings")).to_be_visible()
+    tab2_profile = tab2.get_by_role("region", name="Profile and digest times")
+    expect(tab2_profile.get_by_label("Display name")).to_have_value("Ada")
+    tab2.goto(f"{server.url}/alerts/new")
+    expect(tab2.get_by_role("button", name="Save alert")).to_be_visible()
 
-            # Log out in the first tab.
-            page.bring_to_front()
-            page.get_by_role("button", name="Log out").click()
-            expect(page).to_have_url(re.compile(r"/login/?$"))
+    # Log out in the first tab.
+    page.bring_to_front()
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/login/?$"))
 
-            # The second tab still shows the builder, but its next action is refused on the server (B24).
-            tab2.bring_to_front()
-            tab2.get_by_label("Name").fill("python")
-            tab2.get_by_role("button", name="Save alert").click()
-            expect(tab2).to_have_url(re.compile(r"/login/?$"))
-            expect(tab2.get_by_role("button", name="Log in")).to_be_visible()
-            tab2.screenshot(path=SCREENSHOTS / "accounts-04-second-tab-after-logout.png", full_page=True)
-            with Session(server.engine) as s:
-                assert s.exec(select(JobAlert)).all() == []
-            tab2.goto(f"{server.url}/settings")
-            expect(tab2).to_have_url(re.compile(r"/login/?$"))
-            tab2.close()
+    # The second tab still shows the builder, but its next action is refused on the server (B24).
+    tab2.bring_to_front()
+    tab2.get_by_label("Name").fill("python")
+    tab2.get_by_role("button", name="Save alert").click()
+    expect(tab2).to_have_url(re.compile(r"/login/?$"))
+    expect(tab2.get_by_role("button", name="Log in")).to_be_visible()
+    browser.shot(tab2, "second-tab-after-logout")
+    with Session(server.engine) as s:
+        assert s.exec(select(JobAlert)).all() == []
+    tab2.goto(f"{server.url}/settings")
+    expect(tab2).to_have_url(re.compile(r"/login/?$"))
+    tab2.close()
 
-            # Forgot password: the reset link from the outbox, a new password, then log in with it.
-            page.get_by_role("link", name="Forgot password?").click()
-            expect(page).to_have_url(re.compile(r"/forgot-password/?$"))
-            page.get_by_label("Email").fill(email)
-            page.get_by_role("button", name="Send reset link").click()
-            expect(page.get_by_text(f"If an account uses {email}, we have sent it a link")).to_be_visible()
-            page.screenshot(path=SCREENSHOTS / "accounts-05-forgot-password.png", full_page=True)
-            page.goto(_mail_link(server, email, "Set a new jobwatch password", "/reset-password"))
-            page.get_by_label("New password").fill(new_password)
-            page.screenshot(path=SCREENSHOTS / "accounts-06-reset-password.png", full_page=True)
-            page.get_by_role("button", name="Set password").click()
-            expect(page).to_have_url(re.compile(r"/login\?done=reset$"))
-            expect(page.get_by_text("Your new password is set")).to_be_visible()
+    # Forgot password: the reset link from the outbox, a new password, then log in with it.
+    page.get_by_role("link", name="Forgot password?").click()
+    expect(page).to_have_url(re.compile(r"/forgot-password/?$"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Send reset link").click()
+    expect(page.get_by_text(f"If an account uses {email}, we have sent it a link")).to_be_visible()
+    browser.shot(page, "forgot-password")
+    page.goto(_mail_link(server, email, "Set a new jobwatch password", "/reset-password"))
+    page.get_by_label("New password").fill(new_password)
+    browser.shot(page, "reset-password")
+    page.get_by_role("button", name="Set password").click()
+    expect(page).to_have_url(re.compile(r"/login\?done=reset$"))
+    expect(page.get_by_text("Your new password is set")).to_be_visible()
 
-            page.get_by_label("Email").fill(email)
-            page.get_by_label("Password").fill(password)
-            page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_text("Invalid email or password.")).to_be_visible()
-            page.get_by_label("Password").fill(new_password)
-            page.get_by_role("button", name="Log in").click()
-            expect(page).to_have_url(re.compile(r"/alerts/?$"))
-            expect(page.get_by_text("Ada").or_(page.get_by_text(email)).first).to_be_visible()
-            page.screenshot(path=SCREENSHOTS / "accounts-07-logged-in-after-reset.png", full_page=True)
-            page.get_by_role("button", name="Log out").click()
-            expect(page).to_have_url(re.compile(r"/login/?$"))
-        finally:
-            context.close()
-
-    assert not problems, "\n".join(problems)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Invalid email or password.")).to_be_visible()
+    page.get_by_label("Password").fill(new_password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/alerts/?$"))
+    expect(page.get_by_text("Ada").or_(page.get_by_text(email)).first).to_be_visible()
+    browser.shot(page, "logged-in-after-reset")
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/login/?$"))

@@ -3,7 +3,7 @@
 The HTML is the real template's output for a digest with hostile scraped text (field case B16) and more
 postings than one section shows. The page must load no remote resource (no images, fonts or scripts: every
 request is refused and counted), log no console error, fit its width without horizontal scrolling, and link
-only to http(s) URLs. Screenshots go to `test-artifacts/screenshots/` for people to look at.
+only to http(s) URLs. Screenshots go to `test-artifacts/<test name>/` for people to look at.
 
 Uses Debian's `/usr/bin/chromium` (never `playwright install`); skipped with a reason when it is missing.
 """
@@ -11,21 +11,15 @@ Uses Debian's `/usr/bin/chromium` (never `playwright install`); skipped with a r
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from jobwatch.config import PROJECT_DIR
 from jobwatch.core.digests import DigestPosting, build_digest, safe_url
 from jobwatch.mail.render import render_digest
+from tests.e2e.conftest import BrowserSession
+from tests.e2e.serving import needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = PROJECT_DIR / "test-artifacts" / "screenshots"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
-]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 def _digest_html() -> str:
@@ -60,49 +54,35 @@ def _digest_html() -> str:
 
 
 @pytest.mark.timeout(120)
-def test_digest_renders_cleanly_at_600px() -> None:
-    from playwright.sync_api import ConsoleMessage, Route, sync_playwright
+def test_digest_renders_cleanly_at_600px(browser: BrowserSession) -> None:
+    from playwright.sync_api import Route
 
     html = _digest_html()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    problems: list[str] = []
     requests: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(f"console error: {message.text}")
 
     def refuse(route: Route) -> None:
         requests.append(route.request.url)
         route.abort()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"], headless=True
-        )
-        try:
-            for width, name in ((600, "digest-600.png"), (375, "digest-375-phone.png")):
-                page = browser.new_page(viewport={"width": width, "height": 900}, java_script_enabled=True)
-                page.on("console", on_console)
-                page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-                page.route("**/*", refuse)
-                page.set_content(html, wait_until="load")
-                page.screenshot(path=SCREENSHOTS / name, full_page=True)
+    context = browser.open()
+    for width, name in ((600, "digest-600"), (375, "digest-375-phone")):
+        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": 900})
+        page.route("**/*", refuse)
+        page.set_content(html, wait_until="load")
+        browser.shot(page, name)
 
-                assert page.evaluate("document.documentElement.scrollWidth") <= width
-                card = page.locator("table[role=presentation] table[role=presentation]").first
-                assert card.bounding_box() is not None and card.bounding_box()["width"] <= 600  # type: ignore[index]
-                hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
-                assert hrefs and all(h.startswith(("https://", "http://")) for h in hrefs), hrefs
-                # B16: the hostile title is text; no element came from it.
-                assert page.locator("img").count() == 0 and page.locator("script").count() == 0
-                assert page.get_by_text('<a href="https://evil.example">Senior Engineer</a>', exact=False).count() == 1
-                assert page.get_by_text("Acme & Co").count() == 1
-                assert page.get_by_role("link", name="and 3 more in your inbox").count() == 1
-                assert page.get_by_role("link", name="Stop emails for this alert").count() == 2
-                page.close()
-        finally:
-            browser.close()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        card = page.locator("table[role=presentation] table[role=presentation]").first
+        assert card.bounding_box() is not None and card.bounding_box()["width"] <= 600  # type: ignore[index]
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+        assert hrefs and all(h.startswith(("https://", "http://")) for h in hrefs), hrefs
+        # B16: the hostile title is text; no element came from it.
+        assert page.locator("img").count() == 0 and page.locator("script").count() == 0
+        assert page.get_by_text('<a href="https://evil.example">Senior Engineer</a>', exact=False).count() == 1
+        assert page.get_by_text("Acme & Co").count() == 1
+        assert page.get_by_role("link", name="and 3 more in your inbox").count() == 1
+        assert page.get_by_role("link", name="Stop emails for this alert").count() == 2
+        page.close()
 
     assert requests == [], f"the digest loaded remote resources: {requests}"
-    assert not problems, "\n".join(problems)
