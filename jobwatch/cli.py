@@ -72,7 +72,7 @@ def worker(
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="Consume tasks without scheduling periodic ones.")
     ] = False,
-    workers: Annotated[int, typer.Option("--workers", "-w", help="Worker threads.")] = 2,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=64, help="Worker threads.")] = 2,
 ) -> None:
     """Run a Huey consumer, with the periodic scheduler unless --no-scheduler (use it on all but one)."""
     from jobwatch import migrations
@@ -80,12 +80,24 @@ def worker(
     migrations.upgrade()
     from huey.consumer_options import ConsumerConfig
 
+    from jobwatch.config import get_settings
+    from workers.consumer import JobwatchConsumer
     from workers.main import huey
 
-    config = ConsumerConfig(workers=workers, worker_type="thread", periodic=not no_scheduler, backoff=1.15)
+    # SIGTERM stops gracefully: no new tasks, the ones in hand get WORKER_SHUTDOWN_SECONDS to finish, and any
+    # still running then are queued again (`workers.recording`) before the process exits (field case B22).
+    config = ConsumerConfig(
+        workers=workers,
+        worker_type="thread",
+        periodic=not no_scheduler,
+        backoff=1.15,
+        max_delay=2.0,
+        graceful_signal="TERM",
+        shutdown_timeout=get_settings().worker_shutdown_seconds,
+    )
     config.validate()
     config.setup_logger()
-    consumer = huey.create_consumer(**config.values)
+    consumer = JobwatchConsumer(huey, **config.values)
     _err(f"jobwatch worker: {workers} threads, scheduler {'off' if no_scheduler else 'on'}")
     consumer.run()
 

@@ -1,7 +1,8 @@
 """The one Huey instance, chosen by settings: Redis when `REDIS_URL` is set, else SQLite storage.
 
 The SQLite storage lives in its own file in the data folder, never in the app's database (field case B23),
-and waits on a locked file instead of failing (Huey's SqliteStorage sets a busy timeout and WAL).
+and waits on a locked file instead of failing (Huey's SqliteStorage sets a busy timeout and WAL). Every task
+run is recorded in the `task_run` table (`workers.recording`).
 """
 
 from __future__ import annotations
@@ -9,14 +10,18 @@ from __future__ import annotations
 from huey import Huey, RedisHuey, SqliteHuey
 
 from jobwatch.config import get_settings
+from workers import recording
 
 
 def make_huey() -> Huey:
     """Build the Huey instance for the current settings (`immediate` stays off; tests switch it on)."""
     settings = get_settings()
     if settings.redis_url:
-        return RedisHuey("jobwatch", url=settings.redis_url)
-    return SqliteHuey("jobwatch", filename=str(settings.data_dir / "huey.db"), timeout=30)
+        instance: Huey = RedisHuey("jobwatch", url=settings.redis_url)
+    else:
+        instance = SqliteHuey("jobwatch", filename=str(settings.data_dir / "huey.db"), timeout=30)
+    recording.install(instance)
+    return instance
 
 
 huey = make_huey()

@@ -1,18 +1,29 @@
 """Huey tasks: thin wrappers over services. Every task is idempotent, so a re-run after a crash is harmless.
 
-Periodic tasks take no arguments and hold a lease (`jobwatch.services.leases`) so that slow runs never overlap;
-a run that finds the lease held is skipped (returns None). A lease expires, so a SIGKILLed worker's lease frees
-itself after its TTL; while a run is alive its lease is renewed, and no other consumer can release it.
+Periodic tasks take no arguments and hold a lease (`jobwatch.services.leases`, TTL `WORKER_LEASE_SECONDS`)
+so that slow runs never overlap; a run that finds the lease held is skipped (returns None, recorded as
+skipped). A lease expires, so a SIGKILLed worker's lease frees itself after its TTL; while a run is alive its
+lease is renewed, and no other consumer can release it. Each periodic slot is enqueued once across all
+consumers (`workers.consumer.SlotScheduler`) and every run is recorded (`workers.recording`).
+
+Retries: the network tasks (`scrape_board_task`, `send_due_digests_task`) are retried by Huey with
+exponential backoff (`retry_delay * retry_backoff**n`) when they raise, e.g. when the database connection
+drops; errors of a board or of the mail service are handled inside (the board's run fails and its next
+scrape backs off; a batch waits with its idempotency key) and need no task retry.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
 from huey import crontab
 
+from jobwatch.config import get_settings
 from jobwatch.db import session_scope
 from jobwatch.models import utcnow
+from jobwatch.services.cleanup import run_cleanup
 from jobwatch.services.digests import send_due_digests
 from jobwatch.services.ingest import claim_due_boards, scrape_board
 from jobwatch.services.leases import with_lease
@@ -22,19 +33,37 @@ from workers.huey_app import huey
 log = logging.getLogger(__name__)
 
 
-@huey.task(retries=2, retry_delay=60)
+def schedule(cron: Callable[[datetime], bool]) -> Callable[[datetime], bool]:
+    """A periodic task's `validate_datetime`: the crontab `cron`, or always due when `SCHEDULE_EVERY_SECONDS`
+    is set (the scheduler then checks every that many seconds)."""
+
+    def validate(moment: datetime) -> bool:
+        return bool(get_settings().schedule_every_seconds) or bool(cron(moment))
+
+    return validate
+
+
+@huey.task(retries=3, retry_delay=30, retry_backoff=2)
 def scrape_board_task(board_id: int) -> dict[str, object]:
-    """Scrape one board, then match what it brought in. Returns the run summary as a dict."""
-    summary = scrape_board(board_id)
+    """Scrape one board, then match what it brought in. Returns the run summary as a dict (a board deleted
+    since it was queued: `{"status": "gone"}`, nothing retried)."""
+    try:
+        summary = scrape_board(board_id)
+    except LookupError:
+        return {"board_id": board_id, "status": "gone"}
     if summary.new:
         match_new_postings_task()
     return {"run_id": summary.run_id, "status": summary.status, "new": summary.new, "closed": summary.closed}
 
 
-@huey.periodic_task(crontab(minute="*"))
-@with_lease("scrape-due-boards", ttl_seconds=120)
+@huey.periodic_task(schedule(crontab(minute="*")))
+@with_lease("scrape-due-boards")
 def scrape_due_boards() -> int | None:
-    """Enqueue one scrape task per board that is due; returns how many were enqueued (None: skipped, leased)."""
+    """Enqueue one scrape task per board that is due; returns how many were enqueued (None: skipped, leased).
+
+    Each board has its own interval and a jitter (`services.ingest.claim_due_boards`); claiming moves the
+    board's next time ahead in the same transaction, so a re-run enqueues nothing twice.
+    """
     with session_scope() as session:
         ids = claim_due_boards(session=session, now=utcnow())
     for board_id in ids:
@@ -43,20 +72,20 @@ def scrape_due_boards() -> int | None:
 
 
 @huey.task()
-@with_lease("match-new-postings", ttl_seconds=300)
+@with_lease("match-new-postings")
 def match_new_postings_task() -> int | None:
     """Match every unmatched posting against the active alerts; returns notifications created (None: skipped)."""
     return match_new_postings().notifications
 
 
-@huey.periodic_task(crontab(minute="*/10"))
+@huey.periodic_task(schedule(crontab(minute="*/10")))
 def match_catch_up() -> None:
-    """Periodic catch-up for postings a crashed match left unmatched."""
+    """Periodic catch-up for postings a crashed or skipped match left unmatched."""
     match_new_postings_task()
 
 
-@huey.periodic_task(crontab(minute="*/5"))
-@with_lease("send-due-digests", ttl_seconds=300)
+@huey.periodic_task(schedule(crontab(minute="*/5")), retries=2, retry_delay=20, retry_backoff=2)
+@with_lease("send-due-digests")
 def send_due_digests_task() -> dict[str, int] | None:
     """Build the digests that are due now and deliver every pending one in paced batch calls.
 
@@ -72,3 +101,11 @@ def send_due_digests_task() -> dict[str, int] | None:
         "retry": summary.retry,
         "batches": summary.batches,
     }
+
+
+@huey.periodic_task(schedule(crontab(minute="17")))
+@with_lease("cleanup")
+def cleanup_task() -> dict[str, int] | None:
+    """Delete expired sessions and tokens, old runs and outbox mail, and long-closed postings
+    (`services.cleanup`, periods from the `RETENTION_*` settings); returns the counts deleted."""
+    return run_cleanup().as_dict()
