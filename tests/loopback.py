@@ -38,13 +38,16 @@ class BoardServer:
                     server.waiting += 1
                     server._released.wait()
                 reply = server.replies.get(path, Reply(404, b'{"error":"not found"}'))
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(reply.body)))
-                for key, value in (reply.headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(reply.body)
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", reply.content_type)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    for key, value in (reply.headers or {}).items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client is gone (a held request whose worker was stopped)
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -1,5 +1,9 @@
 """Cleanup and retention (issues 7 and 9): what the hourly `cleanup_task` deletes, and what it keeps on purpose.
 
+First, runs left behind by a worker that died (SIGKILL, a lost machine) are closed: a scrape run still `running`
+and a task run still `started` an hour after they started are marked `failed` ("abandoned"), so they show
+among the failures instead of looking busy forever (their work is redone by the next run or slot).
+
 Deleted, each kind in its own short transaction and at most `CHUNK` rows per statement:
 - login sessions that expired, or were revoked more than a day ago (a deleted session reads as logged out,
   exactly like a revoked one);
@@ -24,7 +28,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -50,10 +54,17 @@ REVOKED_SESSION_GRACE = timedelta(days=1)
 EXPIRED_TOKEN_GRACE = timedelta(days=7)
 
 
+#: A scrape run still `running` or a task run still `started` this long after it started is abandoned.
+ABANDONED_AFTER = timedelta(hours=1)
+ABANDONED = "abandoned: the worker running it stopped before it ended"
+
+
 @dataclass(slots=True)
 class CleanupSummary:
-    """Rows deleted per kind by one cleanup pass."""
+    """Rows closed as abandoned (`abandoned_*`) and rows deleted per kind by one cleanup pass."""
 
+    abandoned_scrape_runs: int = 0
+    abandoned_task_runs: int = 0
     sessions: int = 0
     tokens: int = 0
     scrape_runs: int = 0
@@ -89,6 +100,24 @@ def run_cleanup(*, engine: Engine | None = None, now: datetime | None = None) ->
     settings = get_settings()
     now = now or utcnow()
     summary = CleanupSummary()
+    stale = now - ABANDONED_AFTER
+    with session_scope(engine) as session:
+        summary.abandoned_scrape_runs = int(
+            session.exec(
+                update(ScrapeRun)
+                .where(col(ScrapeRun.status) == "running", col(ScrapeRun.started_at) < stale)
+                .values(status="failed", finished_at=now, error=ABANDONED)
+            ).rowcount
+            or 0
+        )
+        summary.abandoned_task_runs = int(
+            session.exec(
+                update(TaskRun)
+                .where(col(TaskRun.state) == "started", col(TaskRun.started_at) < stale)
+                .values(state="failed", finished_at=now, error=ABANDONED)
+            ).rowcount
+            or 0
+        )
     summary.sessions = _delete_chunks(
         engine,
         UserSession,
