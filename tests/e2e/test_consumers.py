@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -46,6 +47,16 @@ USERS = 200
 BATCH = 20
 HOLD_AFTER = 3
 URL = re.compile(r"https://jobs\.example\.test/[a-z]+/co-\d+/\d+")
+
+
+@pytest.fixture()
+def redis_db(redis_url: str) -> Iterator[str]:
+    """The run's Redis database, emptied before and after: no task of another test is left on the queue."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield redis_url
+    client.flushdb()
+    client.close()
 
 
 @pytest.fixture()
@@ -172,8 +183,8 @@ def _run_flow(tmp_path: Path, database_url: str, redis: str | None, consumers: l
     engine.dispose()
 
 
-def test_two_consumers_on_postgres_and_redis_survive_a_sigkill(tmp_path: Path, pg_url: str, redis_url: str) -> None:
-    _run_flow(tmp_path, pg_url, redis_url, consumers=[["-w", "2"], ["--no-scheduler", "-w", "2"]])
+def test_two_consumers_on_postgres_and_redis_survive_a_sigkill(tmp_path: Path, pg_url: str, redis_db: str) -> None:
+    _run_flow(tmp_path, pg_url, redis_db, consumers=[["-w", "2"], ["--no-scheduler", "-w", "2"]])
 
 
 def test_embedded_default_one_consumer_on_sqlite_survives_a_sigkill(tmp_path: Path) -> None:

@@ -33,6 +33,16 @@ from tests.loopback import BoardServer
 
 
 @pytest.fixture()
+def redis_db(redis_url: str) -> Iterator[str]:
+    """The run's Redis database, emptied before and after: no task of another test is left on the queue."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield redis_url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture()
 def pg_url() -> Iterator[str]:
     gen = _postgres_database()
     url = next(gen)
@@ -56,11 +66,11 @@ def _env(tmp_path: Path, server: BoardServer, database_url: str, redis_url: str,
 
 
 def test_one_scheduler_enqueues_each_slot_once_even_with_a_second_one(
-    tmp_path: Path, pg_url: str, redis_url: str
+    tmp_path: Path, pg_url: str, redis_db: str
 ) -> None:
     engine = make_engine(pg_url)
     with BoardServer() as server:
-        env = _env(tmp_path, server, pg_url, redis_url)
+        env = _env(tmp_path, server, pg_url, redis_db)
         scheduler = Worker(["-w", "1"], env, tmp_path / "scheduler.log").start()
         consumer = Worker(["--no-scheduler", "-w", "2"], env, tmp_path / "consumer.log").start()
         logs = [scheduler.log, consumer.log]
@@ -109,7 +119,7 @@ def test_one_scheduler_enqueues_each_slot_once_even_with_a_second_one(
 
 @pytest.mark.parametrize("grace", ["30", "0.5"])
 def test_sigterm_finishes_the_task_in_hand_or_queues_it_again(
-    tmp_path: Path, pg_url: str, redis_url: str, grace: str
+    tmp_path: Path, pg_url: str, redis_db: str, grace: str
 ) -> None:
     engine = make_engine(pg_url)
     with BoardServer() as server:
@@ -119,7 +129,7 @@ def test_sigterm_finishes_the_task_in_hand_or_queues_it_again(
         with Session(engine) as s:
             s.add(Board(key=key, ats="greenhouse", token="co-0", next_scrape_at=utcnow()))
             s.commit()
-        env = _env(tmp_path, server, pg_url, redis_url, WORKER_SHUTDOWN_SECONDS=grace)
+        env = _env(tmp_path, server, pg_url, redis_db, WORKER_SHUTDOWN_SECONDS=grace)
         first = Worker(["-w", "1"], env, tmp_path / "first.log").start()
         wait_for(lambda: server.waiting >= 1, timeout=30, what="the scrape in hand", logs=[first.log])
         assert first.proc is not None
@@ -138,7 +148,7 @@ def test_sigterm_finishes_the_task_in_hand_or_queues_it_again(
             run = s.exec(select(TaskRun).where(TaskRun.task == "scrape_board_task")).one()
             assert run.state == "queued" and "interrupted" in (run.detail or "")
             huey_id = run.huey_id.encode()
-        queued = redis.Redis.from_url(redis_url).lrange("huey.redis.jobwatch", 0, -1)
+        queued = redis.Redis.from_url(redis_db).lrange("huey.redis.jobwatch", 0, -1)
         assert sum(huey_id in item for item in queued) == 1  # back on the queue, once
         server.release()
         second = Worker(["--no-scheduler", "-w", "1"], env, tmp_path / "second.log").start()
