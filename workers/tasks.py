@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from huey import crontab
+from huey.storage import SqliteStorage
 
 from jobwatch.config import get_settings
 from jobwatch.db import session_scope
@@ -107,5 +108,11 @@ def send_due_digests_task() -> dict[str, int] | None:
 @with_lease("cleanup")
 def cleanup_task() -> dict[str, int] | None:
     """Delete expired sessions and tokens, old runs and outbox mail, and long-closed postings
-    (`services.cleanup`, periods from the `RETENTION_*` settings); returns the counts deleted."""
-    return run_cleanup().as_dict()
+    (`services.cleanup`, periods from the `RETENTION_*` settings), and the SQLite queue's unread task results;
+    returns the counts deleted."""
+    counts = run_cleanup().as_dict()
+    if isinstance(huey.storage, SqliteStorage):
+        # Results nobody read (Redis lets them expire instead). jobwatch takes no Huey locks and revokes no
+        # task, the other keys of this table.
+        huey.storage.flush_results()
+    return counts
