@@ -27,7 +27,7 @@ from jobwatch.models import utcnow
 from jobwatch.services.cleanup import run_cleanup
 from jobwatch.services.digests import send_due_digests
 from jobwatch.services.ingest import claim_due_boards, scrape_board
-from jobwatch.services.leases import with_lease
+from jobwatch.services.leases import make_lease_backend, with_lease
 from jobwatch.services.matching import match_new_postings
 from workers.huey_app import huey
 
@@ -72,11 +72,46 @@ def scrape_due_boards() -> int | None:
     return len(ids)
 
 
-@huey.task()
+#: The marker of a pending follow-up match (a lease name with a fixed holder, so the follow-up can free it).
+FOLLOW_UP = "match-follow-up"
+FOLLOW_UP_HOLDER = "pending"
+#: Seconds before a follow-up match runs.
+FOLLOW_UP_DELAY = 5
+
+
 @with_lease("match-new-postings")
-def match_new_postings_task() -> int | None:
-    """Match every unmatched posting against the active alerts; returns notifications created (None: skipped)."""
+def _match_under_lease() -> int | None:
     return match_new_postings().notifications
+
+
+def _ask_for_follow_up() -> None:
+    """A match was skipped while another run held the lease: that run may have read the unmatched postings
+    before this task's scrape stored its own, so one follow-up match is scheduled, unless one is already
+    pending (it will see them), instead of leaving them to the catch-up minutes later."""
+    backend = make_lease_backend()
+    if backend.acquire(FOLLOW_UP, FOLLOW_UP_HOLDER, max(60.0, get_settings().worker_lease_seconds * 2)):
+        match_follow_up_task.schedule(delay=FOLLOW_UP_DELAY)
+
+
+@huey.task()
+def match_new_postings_task() -> int | None:
+    """Match every unmatched posting against the active alerts; returns notifications created (None: skipped
+    because another run holds the lease; a follow-up is then scheduled)."""
+    created = _match_under_lease()
+    if created is None:
+        _ask_for_follow_up()
+    return created
+
+
+@huey.task()
+def match_follow_up_task() -> int | None:
+    """The follow-up of skipped matches: frees the marker first (so a skip from now on asks again), then
+    matches like `match_new_postings_task`."""
+    make_lease_backend().release(FOLLOW_UP, FOLLOW_UP_HOLDER)
+    created = _match_under_lease()
+    if created is None:
+        _ask_for_follow_up()
+    return created
 
 
 @huey.periodic_task(schedule(crontab(minute="*/10")))
