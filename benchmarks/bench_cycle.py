@@ -208,7 +208,7 @@ def run_bench(
 
     from benchmarks.generator import Generator
     from jobwatch.models import Board, Digest, JobAlert, JobPosting, Notification, ScrapeRun, TaskRun, User, utcnow
-    from workers.tasks import match_new_postings_task, scrape_due_boards, send_due_digests_task
+    from workers.tasks import scrape_due_boards, send_due_digests_task
 
     t0 = time.perf_counter()
     gen = Generator(seed=1)
@@ -304,15 +304,8 @@ def run_bench(
     stored = select(func.count()).select_from(JobPosting)
 
     def settle() -> float:
-        """Wait until every posting is matched, enqueueing a catch-up match now and then (the periodic
-        catch-up's part: a match skipped under the lease leaves what arrived after the running one's read)."""
-        last = 0.0
-        while count(unmatched):
-            if time.perf_counter() - last > 5:
-                match_new_postings_task()
-                last = time.perf_counter()
-            time.sleep(0.25)
-        return time.perf_counter()
+        """Wait until every posting is matched: by the matches each scrape enqueues and their follow-ups."""
+        return wait(lambda: count(unmatched) == 0, "every posting matched", timeout=1800)
 
     # 0. Baseline.
     start = time.perf_counter()

@@ -24,11 +24,13 @@ from huey.storage import SqliteStorage
 from jobwatch.config import get_settings
 from jobwatch.db import session_scope
 from jobwatch.models import utcnow
+from jobwatch.services import taskruns
 from jobwatch.services.cleanup import run_cleanup
 from jobwatch.services.digests import send_due_digests
 from jobwatch.services.ingest import claim_due_boards, scrape_board
 from jobwatch.services.leases import make_lease_backend, with_lease
 from jobwatch.services.matching import match_new_postings
+from workers import recording
 from workers.huey_app import huey
 
 log = logging.getLogger(__name__)
@@ -67,8 +69,12 @@ def scrape_due_boards() -> int | None:
     """
     with session_scope() as session:
         ids = claim_due_boards(session=session, now=utcnow())
-    for board_id in ids:
-        scrape_board_task(board_id)
+    runs = [scrape_board_task.s(board_id) for board_id in ids]
+    # One insert records every run (the per-enqueue record would cost a transaction per board).
+    taskruns.record_queued_many([(run.id, str(run.name), list(run.args)) for run in runs])
+    for run in runs:
+        setattr(run, recording.RECORDED_ATTR, True)
+        huey.enqueue(run)
     return len(ids)
 
 

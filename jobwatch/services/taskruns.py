@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -104,6 +104,37 @@ def record_queued(
     except IntegrityError:
         return False
     return True
+
+
+def record_queued_many(
+    runs: list[tuple[str, str, Any]],
+    *,
+    queued_by: str | None = None,
+    now: datetime | None = None,
+    engine: Engine | None = None,
+) -> None:
+    """Record many runs as `queued` in one transaction: `runs` holds `(huey_id, task, args)` (no slots; new
+    Huey ids). For a task that enqueues one task per board, so 1,000 boards cost one insert, not 1,000."""
+    if not runs:
+        return
+    now = now or utcnow()
+    by = queued_by or process_identity()
+    with session_scope(engine) as session:
+        session.execute(
+            insert(TaskRun),
+            [
+                {
+                    "task": task[:100],
+                    "huey_id": huey_id,
+                    "state": "queued",
+                    "args": _short(args, 200),
+                    "attempts": 0,
+                    "queued_at": now,
+                    "queued_by": by,
+                }
+                for huey_id, task, args in runs
+            ],
+        )
 
 
 def claim_start(
@@ -295,6 +326,7 @@ __all__ = [
     "recent_runs",
     "record_end",
     "record_queued",
+    "record_queued_many",
     "record_requeued",
     "slot_for",
     "state_counts",
