@@ -70,10 +70,16 @@ def scrape_due_boards() -> int | None:
     with session_scope() as session:
         ids = claim_due_boards(session=session, now=utcnow())
     runs = [scrape_board_task.s(board_id) for board_id in ids]
-    # One insert records every run (the per-enqueue record would cost a transaction per board).
-    taskruns.record_queued_many([(run.id, str(run.name), list(run.args)) for run in runs])
+    # One insert records every run (the per-enqueue record would cost a transaction per board); should it
+    # fail, each enqueue records its own run as usual.
+    try:
+        taskruns.record_queued_many([(run.id, str(run.name), list(run.args)) for run in runs])
+        recorded = True
+    except Exception:
+        log.exception("could not record %s scrape runs at once", len(runs))
+        recorded = False
     for run in runs:
-        setattr(run, recording.RECORDED_ATTR, True)
+        setattr(run, recording.RECORDED_ATTR, recorded)
         huey.enqueue(run)
     return len(ids)
 
