@@ -111,7 +111,7 @@ def _run_flow(tmp_path: Path, database_url: str, redis: str | None, consumers: l
                     postings = s.exec(select(func.count()).select_from(JobPosting)).one()
                 return runs >= BOARDS and postings == BOARDS * PER_BOARD and unmatched == 0
 
-            wait_for(scraped, timeout=40, what="every board scraped and every posting matched", logs=logs)
+            wait_for(scraped, timeout=120, what="every board scraped and every posting matched", logs=logs)
             with Session(engine) as s:
                 notes = s.exec(select(Notification)).all()
                 wanted: dict[int, set[int]] = defaultdict(set)
@@ -125,7 +125,7 @@ def _run_flow(tmp_path: Path, database_url: str, redis: str | None, consumers: l
             fake.hold_after(HOLD_AFTER)
             with Session(engine) as s:
                 make_due(s)
-            wait_for(lambda: fake.held >= 1, timeout=30, what="a batch answer held back", logs=logs)
+            wait_for(lambda: fake.held >= 1, timeout=90, what="a batch answer held back", logs=logs)
 
             # 3. SIGKILL the consumer that is delivering, then restart it.
             def sender() -> int | None:
@@ -135,7 +135,7 @@ def _run_flow(tmp_path: Path, database_url: str, redis: str | None, consumers: l
                     ).first()
                 return pid_of(run.consumer) if run else None
 
-            pid = wait_for(sender, timeout=10, what="the delivering run recorded as started", logs=logs)
+            pid = wait_for(sender, timeout=30, what="the delivering run recorded as started", logs=logs)
             victim = next(w for w in workers if w.pid == pid)
             victim.kill()
             fake.release()
@@ -147,7 +147,7 @@ def _run_flow(tmp_path: Path, database_url: str, redis: str | None, consumers: l
                     sent = s.exec(select(func.count()).select_from(Digest).where(Digest.status == "sent")).one()
                 return sent == len(wanted) and len(fake.delivered) == len(wanted)
 
-            wait_for(delivered, timeout=45, what="every due digest sent", logs=logs)
+            wait_for(delivered, timeout=120, what="every due digest sent", logs=logs)
         finally:
             codes = [w.stop() for w in workers]
         assert codes == [0] * len(workers), [w.log.read_text()[-2000:] for w in workers]

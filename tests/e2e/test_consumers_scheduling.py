@@ -85,8 +85,8 @@ def test_one_scheduler_enqueues_each_slot_once_even_with_a_second_one(
                 return any(pid_of(r.consumer) == worker.pid for r in s.exec(select(TaskRun)).all())
 
         try:
-            wait_for(lambda: len(slots("scrape_due_boards")) >= 4, timeout=30, what="4 slots", logs=logs)
-            wait_for(lambda: ran_on(consumer), timeout=30, what="the --no-scheduler consumer ran a task", logs=logs)
+            wait_for(lambda: len(slots("scrape_due_boards")) >= 4, timeout=60, what="4 slots", logs=logs)
+            wait_for(lambda: ran_on(consumer), timeout=60, what="the --no-scheduler consumer ran a task", logs=logs)
             with Session(engine) as s:
                 assert {pid_of(r.queued_by) for r in slot_runs(s)} == {scheduler.pid}
             # A second scheduler by mistake: slots stay single.
@@ -94,10 +94,10 @@ def test_one_scheduler_enqueues_each_slot_once_even_with_a_second_one(
             workers.append(second)
             logs.append(second.log)
             before = len(slots("scrape_due_boards"))
-            wait_for(lambda: len(slots("scrape_due_boards")) >= before + 4, timeout=30, what="4 more slots", logs=logs)
+            wait_for(lambda: len(slots("scrape_due_boards")) >= before + 4, timeout=60, what="4 more slots", logs=logs)
             wait_for(
                 lambda: "already taken" in second.log.read_text() + scheduler.log.read_text(),
-                timeout=30,
+                timeout=60,
                 what="a scheduler finding its slot taken",
                 logs=logs,
             )
@@ -131,11 +131,11 @@ def test_sigterm_finishes_the_task_in_hand_or_queues_it_again(
             s.commit()
         env = _env(tmp_path, server, pg_url, redis_db, WORKER_SHUTDOWN_SECONDS=grace)
         first = Worker(["-w", "1"], env, tmp_path / "first.log").start()
-        wait_for(lambda: server.waiting >= 1, timeout=30, what="the scrape in hand", logs=[first.log])
+        wait_for(lambda: server.waiting >= 1, timeout=60, what="the scrape in hand", logs=[first.log])
         assert first.proc is not None
         first.proc.terminate()  # SIGTERM
         if grace == "30":
-            wait_for(lambda: "gracefully" in first.log.read_text(), timeout=10, what="the stop", logs=[first.log])
+            wait_for(lambda: "gracefully" in first.log.read_text(), timeout=60, what="the stop", logs=[first.log])
             server.release()
             assert first.proc.wait(timeout=30) == 0
             with Session(engine) as s:
@@ -159,7 +159,7 @@ def test_sigterm_finishes_the_task_in_hand_or_queues_it_again(
                     again = s.exec(select(TaskRun).where(TaskRun.task == "scrape_board_task")).one()
                 return again.state == "finished"
 
-            wait_for(finished, timeout=30, what="the re-queued scrape finished", logs=[first.log, second.log])
+            wait_for(finished, timeout=60, what="the re-queued scrape finished", logs=[first.log, second.log])
         finally:
             assert second.stop() == 0
         with Session(engine) as s:
