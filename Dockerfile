@@ -40,5 +40,5 @@ USER jobwatch
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=180s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
-# `serve` stops cleanly on SIGTERM (Docker's default stop signal); the workers want SIGINT (see compose.yaml).
+# `serve` stops cleanly on SIGTERM (Docker's default stop signal); so do the workers (`jobwatch worker`: finish or re-queue the tasks in hand).
 CMD ["jobwatch", "serve", "--port", "8000"]

@@ -72,7 +72,7 @@ def worker(
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="Consume tasks without scheduling periodic ones.")
     ] = False,
-    workers: Annotated[int, typer.Option("--workers", "-w", help="Worker threads.")] = 2,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=64, help="Worker threads.")] = 2,
 ) -> None:
     """Run a Huey consumer, with the periodic scheduler unless --no-scheduler (use it on all but one)."""
     from jobwatch import migrations
@@ -80,12 +80,24 @@ def worker(
     migrations.upgrade()
     from huey.consumer_options import ConsumerConfig
 
+    from jobwatch.config import get_settings
+    from workers.consumer import JobwatchConsumer
     from workers.main import huey
 
-    config = ConsumerConfig(workers=workers, worker_type="thread", periodic=not no_scheduler, backoff=1.15)
+    # SIGTERM stops gracefully: no new tasks, the ones in hand get WORKER_SHUTDOWN_SECONDS to finish, and any
+    # still running then are queued again (`workers.recording`) before the process exits (field case B22).
+    config = ConsumerConfig(
+        workers=workers,
+        worker_type="thread",
+        periodic=not no_scheduler,
+        backoff=1.15,
+        max_delay=2.0,
+        graceful_signal="TERM",
+        shutdown_timeout=get_settings().worker_shutdown_seconds,
+    )
     config.validate()
     config.setup_logger()
-    consumer = huey.create_consumer(**config.values)
+    consumer = JobwatchConsumer(huey, **config.values)
     _err(f"jobwatch worker: {workers} threads, scheduler {'off' if no_scheduler else 'on'}")
     consumer.run()
 
@@ -410,29 +422,36 @@ def postings_list(
 
 @app.command()
 def status() -> None:
-    """Print the state of boards, runs and mail as one JSON object."""
+    """Print the state of boards, runs, mail and background tasks as one JSON object.
+
+    `queue_length` and `tasks.scheduled` read the task queue (a message instead of a number when it does not
+    answer); `tasks.last_runs` is the newest recorded run of every task, `tasks.failures` the newest failed
+    runs; `failing_boards` lists boards whose last scrape failed.
+    """
     from sqlalchemy import func
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from jobwatch.db import session_scope
     from jobwatch.models import Board, Digest, JobPosting, ScrapeRun
+    from jobwatch.services import admin
 
     with session_scope() as session:
         runs = dict(session.exec(select(ScrapeRun.status, func.count()).group_by(ScrapeRun.status)).all())
         digests = dict(session.exec(select(Digest.status, func.count()).group_by(Digest.status)).all())
         failing = [
-            {"board": b.key, "error": b.last_error, "failures": b.consecutive_failures}
-            for b in session.exec(select(Board).where(Board.last_run_status == "failed")).all()
+            {
+                "board": b.key,
+                "error": b.last_error,
+                "failures": b.consecutive_failures,
+                "last_run_at": b.last_run_at.isoformat() if b.last_run_at else None,
+                "last_success_at": b.last_success_at.isoformat() if b.last_success_at else None,
+            }
+            for b in session.exec(select(Board).where(Board.last_run_status == "failed").order_by(col(Board.key))).all()
         ]
         postings = session.exec(select(func.count()).select_from(JobPosting)).one()
         boards = session.exec(select(func.count()).select_from(Board)).one()
-    queue: int | str
-    try:
-        from workers.main import huey
-
-        queue = huey.pending_count()
-    except Exception as exc:  # the status command must still print what it knows
-        queue = f"unavailable: {exc}"
+        tasks = admin.task_overview(session=session, failures=10)
+    unreadable = "unavailable: the task queue does not answer (see the log)"
     _out(
         {
             "boards": boards,
@@ -440,7 +459,13 @@ def status() -> None:
             "runs": runs,
             "digests": digests,
             "failing_boards": failing,
-            "queue_length": queue,
+            "queue_length": unreadable if tasks.queue_length is None else tasks.queue_length,
+            "tasks": {
+                "scheduled": unreadable if tasks.scheduled is None else tasks.scheduled,
+                "states": tasks.states,
+                "last_runs": [run.to_json() for run in tasks.last_runs],
+                "failures": [run.to_json() for run in tasks.failures],
+            },
         }
     )
 

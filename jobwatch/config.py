@@ -85,6 +85,26 @@ class Settings(BaseSettings):
     #: Server-side session lifetime, in hours.
     session_hours: int = Field(default=24 * 14, ge=1)
 
+    # --- background work (`jobwatch worker`, issue 7) ---
+    #: Seconds a lease on periodic work lives without renewal; a live run renews it every third of that, so
+    #: a killed worker's lease frees itself this long after it died at most.
+    worker_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    #: On SIGTERM a worker stops taking tasks and waits this long for the tasks in hand to finish; tasks
+    #: still running then are put back on the queue (every task is idempotent) before the process exits.
+    #: Give the process manager a longer grace period (`stop_grace_period`, `TimeoutStopSec`).
+    worker_shutdown_seconds: float = Field(default=20.0, ge=0, le=3600)
+    #: Tests and demos only: run every periodic task every N seconds (a divisor of 60) instead of its crontab.
+    schedule_every_seconds: int | None = Field(default=None, ge=1, le=60)
+    #: A worker delivering a batch of digests holds it this long; a worker that died lets it go after that.
+    mail_batch_lease_seconds: int = Field(default=120, ge=5, le=3600)
+    #: Retention, applied by the hourly cleanup task: closed postings (never one that somebody saved or
+    #: applied to) this many days after they closed; at least 31, past the 30-day repost window.
+    retention_closed_postings_days: int = Field(default=180, ge=31, le=36_500)
+    #: Scrape runs and task runs this many days after they started or were queued.
+    retention_runs_days: int = Field(default=30, ge=1, le=36_500)
+    #: Emails of the local outbox this many days after they were written.
+    retention_outbox_days: int = Field(default=30, ge=1, le=36_500)
+
     # --- operations: logs, metrics, error reports (jobwatch/observability.py, jobwatch/metrics.py) ---------
     #: The least severe log level written (`DEBUG`, `INFO`, `WARNING`, `ERROR`), for jobwatch and its libraries.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -117,6 +137,12 @@ class Settings(BaseSettings):
                 "SECRET_KEY is missing or a placeholder; in production (JOBWATCH_ENV=production) set it to a "
                 'long random value, e.g. `python -c "import secrets; print(secrets.token_urlsafe(48))"`'
             )
+        return self
+
+    @model_validator(mode="after")
+    def _schedule_divides_a_minute(self) -> Settings:
+        if self.schedule_every_seconds is not None and 60 % self.schedule_every_seconds:
+            raise ConfigError(f"SCHEDULE_EVERY_SECONDS must divide 60, got {self.schedule_every_seconds}")
         return self
 
     @property

@@ -418,6 +418,44 @@ class RateLimitSlot(SQLModel, table=True):
     next_at: float = Field(default=0.0)
 
 
+# --- background work -----------------------------------------------------------------------------------
+
+
+class TaskRun(SQLModel, table=True):
+    """One run of one Huey task (`jobwatch.services.taskruns`): from enqueue to its end, retries included.
+
+    `task` is the task's name (`scrape_board_task`); `slot` is set for runs the periodic scheduler enqueued
+    (the schedule slot, `2026-11-30T14:05Z` for a crontab minute) and is unique per task, so a slot is
+    enqueued and run once across every consumer, and again not after a crash. `huey_id` is Huey's task id (a
+    retry keeps it). `state` is `queued`, `started`, `finished` or `failed`; `attempts` counts starts;
+    `duration_seconds` is the last attempt's run time; `consumer` names who ran it (`host:pid/Worker-1`) and
+    `queued_by` who enqueued it; `detail` is a short summary of the result (`{"new": 3}`) or why it was skipped.
+    """
+
+    __tablename__ = "task_run"
+    __table_args__ = (
+        sa.UniqueConstraint("task", "slot", name="uq_task_run_task_slot"),
+        sa.Index("ix_task_run_task_queued", "task", "queued_at"),
+        sa.Index("ix_task_run_state_queued", "state", "queued_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    task: str = Field(max_length=100)
+    slot: str | None = Field(default=None, max_length=40)
+    huey_id: str = Field(max_length=64, unique=True)
+    state: str = Field(default="queued", max_length=10)
+    args: str | None = Field(default=None, max_length=200)
+    attempts: int = Field(default=0)
+    queued_at: datetime = _ts(nullable=False, default_now=True)
+    started_at: datetime | None = _ts()
+    finished_at: datetime | None = _ts()
+    duration_seconds: float | None = Field(default=None)
+    error: str | None = Field(default=None)
+    detail: str | None = Field(default=None, max_length=500)
+    consumer: str | None = Field(default=None, max_length=200)
+    queued_by: str | None = Field(default=None, max_length=200)
+
+
 ALL_TABLES = (
     Company,
     Board,
@@ -436,4 +474,5 @@ ALL_TABLES = (
     MailEvent,
     RateLimitSlot,
     ThrottleHit,
+    TaskRun,
 )

@@ -10,7 +10,10 @@ It enforces what the real service enforces and what field case B17 is about:
   with a different payload it answers 409 `invalid_idempotent_request`.
 
 Faults are scripted per coming request: `fail_next(500)`, `delay_next(seconds)` (the request is accepted,
-then the answer comes too late for the client's timeout), `fail_next(429, retry_after=1)`.
+then the answer comes too late for the client's timeout), `fail_next(429, retry_after=1)`. `hold_after(k)`:
+after k accepted batch calls, every further accepted one is processed (counted) but its answer is held back
+until `release()`, as when a worker is killed while the service has acted and not yet answered; `held` counts
+the answers held back so far.
 
 `accepted` counts acceptances per idempotency key and `delivered` emails per address; a correct client keeps
 every count at 1. Run standalone (`python -m tests.fake_resend --rate 2 --batch 100`) it prints its URL and
@@ -77,9 +80,13 @@ class FakeResend:
     emails_accepted: int = 0
     first_accept_at: float | None = None
     last_accept_at: float | None = None
+    batches_accepted: int = 0
+    held: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._hold_after: int | None = None
+        self._released = threading.Event()
         self._admitted: deque[float] = deque()
         self._keys: dict[str, _Stored] = {}
         self._seq = 0
@@ -92,6 +99,9 @@ class FakeResend:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 status, payload, headers, delay = fake._handle(self.path, dict(self.headers), body)
+                if delay < 0:
+                    fake._released.wait()  # a held answer: sent (to whoever still listens) on release()
+                    delay = 0.0
                 if delay:
                     time.sleep(delay)  # the slow answer itself: the client is meant to time out first
                 self._reply(status, payload, headers)
@@ -131,6 +141,16 @@ class FakeResend:
     def delay_next(self, seconds: float) -> None:
         """The next coming POST is processed (accepted), then answered only after `seconds`."""
         self.faults.append(Fault(delay=seconds))
+
+    def hold_after(self, accepted_batches: int) -> None:
+        """Hold back the answer of every batch call accepted after the first `accepted_batches` ones."""
+        self._hold_after = accepted_batches
+        self._released.clear()
+
+    def release(self) -> None:
+        """Send the held answers and stop holding."""
+        self._hold_after = None
+        self._released.set()
 
     # --- the service ----------------------------------------------------------------------------------
 
@@ -183,6 +203,11 @@ class FakeResend:
             if status == 200 and key is not None:
                 self._keys[key] = _Stored(digest, answer)
             self.log.append(Logged(now, path, key, status, len(answer)))
+            if status == 200 and path == "/emails/batch":
+                self.batches_accepted += 1
+                if self._hold_after is not None and self.batches_accepted > self._hold_after:
+                    self.held += 1
+                    return status, answer, rate_headers, -1.0
             return status, answer, rate_headers, fault.delay if fault else 0.0
 
     def _process(self, path: str, headers: dict[str, str], body: bytes, now: float) -> tuple[int, bytes]:
@@ -268,6 +293,7 @@ class FakeResend:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._released.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

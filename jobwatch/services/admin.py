@@ -1,5 +1,5 @@
-"""Read-only views for the operators' page (`/admin`): board health, recent scrape runs, users, the outbox and
-the task queue.
+"""Read-only views for the operators' page (`/admin`) and `jobwatch status`: board health, recent scrape runs,
+users, the outbox, the task queue and the task runs (`services.taskruns`).
 
 Every function reads; none checks who asks. The UI calls them only after `AuthState._require_user()` found
 an admin (and removes boards through `services.boards.remove_board` after `require_admin`). The summaries hold
@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from jobwatch.models import Board, Company, JobAlert, JobPosting, OutboxMessage, ScrapeRun, User
 from jobwatch.services import boards as boards_service
+from jobwatch.services import taskruns
 from jobwatch.services.outbox import OutboxItem, list_outbox
 
 log = logging.getLogger(__name__)
@@ -183,3 +184,36 @@ def queue_length() -> int | None:
     except Exception:
         log.exception("admin: could not read the task queue length")
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOverview:
+    """The background work at a glance: tasks waiting in the queue (None: unreadable) and scheduled for later
+    (retries, None: unreadable), recorded runs per state, the newest run of every task, the newest failures."""
+
+    queue_length: int | None
+    scheduled: int | None
+    states: dict[str, int]
+    last_runs: list[taskruns.TaskRunView]
+    failures: list[taskruns.TaskRunView]
+
+
+def scheduled_count() -> int | None:
+    """How many tasks wait for a later time (retries with backoff), or None when the queue cannot be read."""
+    try:
+        huey_app = importlib.import_module("workers.huey_app")
+        return int(huey_app.huey.scheduled_count())
+    except Exception:
+        log.exception("admin: could not read the task schedule")
+        return None
+
+
+def task_overview(*, session: Session, failures: int = 20) -> TaskOverview:
+    """The queue length and the recorded task runs (see `TaskOverview`); at most `failures` failures."""
+    return TaskOverview(
+        queue_length=queue_length(),
+        scheduled=scheduled_count(),
+        states=taskruns.state_counts(session=session),
+        last_runs=taskruns.last_runs(session=session),
+        failures=taskruns.recent_failures(session=session, limit=failures),
+    )

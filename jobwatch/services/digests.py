@@ -67,9 +67,12 @@ IDEMPOTENCY_WINDOW = timedelta(hours=23)
 BUILD_CHUNK = 25
 #: The name of the pace shared by every process that calls the mail service.
 PACE_NAME = "resend"
-#: A worker delivering a batch holds it (`MailBatch.next_attempt_at`) this long, so that other workers leave
-#: it alone; a worker that died lets it go to the next tick after that.
-LEASE = timedelta(minutes=2)
+
+
+def _batch_lease() -> timedelta:
+    """How long a worker delivering a batch holds it (`MailBatch.next_attempt_at`), so that other workers leave
+    it alone; a worker that died lets it go to the next tick after that (`MAIL_BATCH_LEASE_SECONDS`)."""
+    return timedelta(seconds=get_settings().mail_batch_lease_seconds)
 
 
 @dataclass(slots=True)
@@ -399,7 +402,7 @@ class _Delivery:
                 idempotency_key=f"jobwatch-batch-new-{secrets.token_hex(12)}",
                 from_email=self.from_email,
                 created_at=self.now,
-                next_attempt_at=self.now + LEASE,  # held by this worker from the start
+                next_attempt_at=self.now + _batch_lease(),  # held by this worker from the start
             )
             session.add(batch)
             session.flush()
@@ -444,7 +447,7 @@ class _Delivery:
                     col(MailBatch.status) == "pending",
                     col(MailBatch.next_attempt_at).is_(None) | (col(MailBatch.next_attempt_at) <= self.now),
                 )
-                .values(next_attempt_at=self.now + LEASE)
+                .values(next_attempt_at=self.now + _batch_lease())
             )
             return bool(held.rowcount)
 
@@ -626,7 +629,8 @@ def send_due_digests(
 
 def claim_pending_digests(*, engine: Engine | None = None, now: datetime) -> list[int]:
     """Store every pending digest not yet in a batch into new batches (membership and key stored, nothing
-    sent); returns the new batch ids. Each batch is held by the caller for `LEASE` (see `deliver_batch`)."""
+    sent); returns the new batch ids. Each batch is held by the caller for `MAIL_BATCH_LEASE_SECONDS` (see
+    `deliver_batch`)."""
     delivery = _Delivery(engine=engine, sender=None, pacer=None, now=now, backoff=Backoff(), summary=DigestSummary())
     ids: list[int] = []
     while (got := delivery.claim()) is not None:

@@ -244,19 +244,23 @@ def lease(
 
 
 def with_lease(
-    name: str, ttl_seconds: float, *, backend: Callable[[], LeaseBackend] | None = None
+    name: str, ttl_seconds: float | None = None, *, backend: Callable[[], LeaseBackend] | None = None
 ) -> Callable[[Callable[P, R]], Callable[P, R | None]]:
     """Decorate a function to run only under lease `name`; while another holder has it, skip: log, return None.
 
-    The storage is chosen at each call (`backend()` when given, else `make_lease_backend()`), so a process
-    sees its current settings. Put it under Huey's `task`/`periodic_task` decorator; the name is kept.
+    `ttl_seconds` defaults to the `WORKER_LEASE_SECONDS` setting, read at each call. The storage is chosen at
+    each call too (`backend()` when given, else `make_lease_backend()`), so a process sees its current
+    settings. Put it under Huey's `task`/`periodic_task` decorator; the name is kept.
     """
 
     def decorate(func: Callable[P, R]) -> Callable[P, R | None]:
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+            from jobwatch.config import get_settings
+
             store = backend() if backend is not None else make_lease_backend()
-            with lease(name, ttl_seconds=ttl_seconds, backend=store) as held:
+            ttl = ttl_seconds if ttl_seconds is not None else get_settings().worker_lease_seconds
+            with lease(name, ttl_seconds=ttl, backend=store) as held:
                 if not held:
                     log.info("%s skipped: lease %r is held by another run", func.__name__, name)
                     return None

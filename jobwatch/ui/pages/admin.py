@@ -1,5 +1,6 @@
 """`/admin`: the operators' view. A summary strip (boards, failing boards, queued tasks, users), then tabs:
-boards with their health and a `Remove` button (confirmed in a dialog), recent scrape runs, failures, mail
+boards with their health and a `Remove` button (confirmed in a dialog), recent scrape runs, failures, background
+tasks (the queue, the last run of each task, failed runs), mail
 (the outbox to every recipient, suppressed addresses, refused digests) and users.
 
 Nothing shows until `AdminState.load` found an admin session in the database (`AdminState.loaded`).
@@ -16,6 +17,7 @@ from jobwatch.ui.state.admin import (
     AdminMailRow,
     AdminRunRow,
     AdminState,
+    AdminTaskRow,
     AdminUserRow,
     RefusedRow,
     SuppressedRow,
@@ -23,6 +25,7 @@ from jobwatch.ui.state.admin import (
 
 _HEALTH_COLORS = {"healthy": "green", "failing": "amber", "missing": "red", "blocked": "orange", "unchecked": "gray"}
 _STATUS_COLORS = {"ok": "green", "partial": "amber", "failed": "red", "running": "blue"}
+_TASK_COLORS = {"finished": "green", "failed": "red", "started": "blue", "queued": "gray", "lost": "orange"}
 
 
 def _badge(value: rx.Var, colors: dict[str, str]) -> rx.Component:
@@ -259,6 +262,55 @@ def _failures_tab() -> rx.Component:
     )
 
 
+# --- tasks ---------------------------------------------------------------------------------------------
+
+
+def _task_row(run: AdminTaskRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.flex(rx.text(run.task, size="2", weight="medium"), _small(run.slot), direction="column")),
+        rx.table.cell(_badge(run.state, _TASK_COLORS)),
+        rx.table.cell(rx.text(run.queued, size="1", white_space="nowrap")),
+        rx.table.cell(rx.text(run.duration, size="1", white_space="nowrap")),
+        rx.table.cell(run.attempts),
+        rx.table.cell(_small(run.consumer)),
+        rx.table.cell(
+            rx.flex(_small(run.detail), rx.text(run.error, size="1", color_scheme="red"), direction="column"),
+            max_width="320px",
+        ),
+    )
+
+
+_TASK_HEADERS = ["Task", "State", "Queued", "Took", "Attempts", "Consumer", "Result"]
+
+
+def _tasks_tab() -> rx.Component:
+    return rx.flex(
+        rx.text(
+            "Waiting in the queue: " + AdminState.queue + " · scheduled for later (retries): " + AdminState.scheduled,
+            size="2",
+        ),
+        _section(
+            "Last run of each task",
+            rx.cond(
+                AdminState.task_runs.length() > 0,
+                _table(_TASK_HEADERS, rx.foreach(AdminState.task_runs, _task_row)),
+                empty_state("timer", "No background task has run yet. Is `jobwatch worker` running?"),
+            ),
+        ),
+        _section(
+            "Failed task runs",
+            rx.cond(
+                AdminState.task_failures.length() > 0,
+                _table(_TASK_HEADERS, rx.foreach(AdminState.task_failures, _task_row)),
+                rx.text("No task has failed.", size="2", color_scheme="gray"),
+            ),
+        ),
+        direction="column",
+        spacing="5",
+        width="100%",
+    )
+
+
 # --- mail ----------------------------------------------------------------------------------------------
 
 
@@ -437,12 +489,14 @@ def _tabs() -> rx.Component:
                 ),
                 value="failures",
             ),
+            rx.tabs.trigger("Tasks", value="tasks"),
             rx.tabs.trigger("Mail", value="mail"),
             rx.tabs.trigger("Users", value="users"),
         ),
         rx.tabs.content(_boards_tab(), value="boards", padding_top="16px"),
         rx.tabs.content(_runs_tab(), value="runs", padding_top="16px"),
         rx.tabs.content(_failures_tab(), value="failures", padding_top="16px"),
+        rx.tabs.content(_tasks_tab(), value="tasks", padding_top="16px"),
         rx.tabs.content(_mail_tab(), value="mail", padding_top="16px"),
         rx.tabs.content(_users_tab(), value="users", padding_top="16px"),
         default_value="boards",

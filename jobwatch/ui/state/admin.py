@@ -15,7 +15,7 @@ import reflex as rx
 
 from jobwatch.db import session_scope
 from jobwatch.models import User
-from jobwatch.services import admin, digests, mail_events
+from jobwatch.services import admin, digests, mail_events, taskruns
 from jobwatch.services import boards as board_service
 from jobwatch.ui import routes
 from jobwatch.ui.state.auth import AuthState, CurrentUser, signed_out
@@ -66,6 +66,22 @@ class AdminRunRow:
     closed: int = 0
     reopened: int = 0
     unchanged: int = 0
+    error: str = ""
+
+
+@dataclass
+class AdminTaskRow:
+    """One task run: task, its schedule slot, state, when it was queued, run time, attempts, consumer, error."""
+
+    id: int = 0
+    task: str = ""
+    slot: str = ""
+    state: str = ""
+    queued: str = ""
+    duration: str = ""
+    attempts: int = 0
+    consumer: str = ""
+    detail: str = ""
     error: str = ""
 
 
@@ -122,6 +138,11 @@ class AdminState(AuthState):
     failed_runs: list[AdminRunRow] = []
     #: The number of waiting tasks as text, or `unavailable`.
     queue: str = ""
+    #: Tasks waiting for a later time (retries), as text, or `unavailable`.
+    scheduled: str = ""
+    #: The newest run of every task, and the newest failed runs.
+    task_runs: list[AdminTaskRow] = []
+    task_failures: list[AdminTaskRow] = []
     outbox: list[AdminMailRow] = []
     suppressed: list[SuppressedRow] = []
     refused: list[RefusedRow] = []
@@ -139,7 +160,8 @@ class AdminState(AuthState):
         """Forget everything this page showed (a user who is no longer an admin keeps none of it)."""
         self.loaded = False
         self.boards, self.failing_boards, self.runs, self.failed_runs = [], [], [], []
-        self.queue = ""
+        self.queue = self.scheduled = ""
+        self.task_runs, self.task_failures = [], []
         self.outbox, self.suppressed, self.refused, self.users = [], [], [], []
         self._close_mail()
         self.notice = self.error = ""
@@ -169,6 +191,7 @@ class AdminState(AuthState):
             suppressed = mail_events.suppressed_addresses(session=session)
             refused = digests.failed_deliveries(session=session)
             users = admin.users_overview(session=session, limit=USERS_LIMIT)
+            tasks = admin.task_overview(session=session)
         self.boards = [
             AdminBoardRow(
                 id=b.id,
@@ -188,8 +211,10 @@ class AdminState(AuthState):
         self.failing_boards = [b for b in self.boards if b.health in PROBLEM_HEALTHS]
         self.runs = [_run_row(r) for r in runs]
         self.failed_runs = [_run_row(r) for r in failed]
-        length = admin.queue_length()
-        self.queue = "unavailable" if length is None else str(length)
+        self.queue = "unavailable" if tasks.queue_length is None else str(tasks.queue_length)
+        self.scheduled = "unavailable" if tasks.scheduled is None else str(tasks.scheduled)
+        self.task_runs = [_task_row(t) for t in tasks.last_runs]
+        self.task_failures = [_task_row(t) for t in tasks.failures]
         self.outbox = [
             AdminMailRow(id=m.id, recipient=m.to_email, subject=m.subject, sent=minute(m.created_at)) for m in outbox
         ]
@@ -304,5 +329,20 @@ def _run_row(run: admin.RunSummary) -> AdminRunRow:
         closed=run.closed_count,
         reopened=run.reopened_count,
         unchanged=run.unchanged_count,
+        error=_cut(run.error),
+    )
+
+
+def _task_row(run: taskruns.TaskRunView) -> AdminTaskRow:
+    return AdminTaskRow(
+        id=run.id,
+        task=run.task,
+        slot=run.slot or "",
+        state="lost" if run.lost else run.state,
+        queued=minute(run.queued_at),
+        duration="" if run.duration_seconds is None else f"{run.duration_seconds:.1f} s",
+        attempts=run.attempts,
+        consumer=run.consumer or "",
+        detail=_cut(run.detail),
         error=_cut(run.error),
     )
