@@ -17,13 +17,15 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-# Full-text objects made with raw SQL by revision 7c1f3a9e5b2d (the SQLite FTS5 table and its shadow tables,
-# the PostgreSQL expression index): not expressible in the models, so autogenerate must not see them.
-_FULL_TEXT_NAMES = ("job_posting_fts", "ix_job_posting_search_tokens")
+# Full-text objects made with raw SQL by revisions 7c1f3a9e5b2d and b41c7e9d2f6a (the SQLite FTS5 table and its
+# shadow tables, PostgreSQL's generated `search_vector` column and its GIN index): not expressible in the
+# models, so autogenerate must not see them.
+_FULL_TEXT_NAMES = ("job_posting_fts", "ix_job_posting_search_tokens", "ix_job_posting_search_vector", "search_vector")
 
 
 def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    return not (type_ in ("table", "index") and name is not None and name.startswith(_FULL_TEXT_NAMES))
+    hidden = type_ in ("table", "index", "column") and name is not None and name.startswith(_FULL_TEXT_NAMES)
+    return not hidden
 
 
 def _configure(connection: object | None = None, url: str | None = None) -> None:

@@ -214,19 +214,24 @@ def full_text_query(alert: CompiledAlert, dialect: str) -> str | None:
     return text
 
 
-def _candidate_filter(alert: CompiledAlert, dialect: str) -> ColumnElement[bool] | None:
-    query = full_text_query(alert, dialect)
-    if query is None:
-        return None
+def full_text_condition(query: str, dialect: str) -> ColumnElement[bool] | None:
+    """The SQL condition "the posting's search document satisfies `query`" (a :func:`full_text_query` text of
+    the same `dialect`) that the database's full-text index serves: the FTS5 table on SQLite, the GIN index on
+    the stored `search_vector` column on PostgreSQL (revision b41c7e9d2f6a; stored, so no plan ever tokenizes
+    documents while it runs). None for another database (the caller scans)."""
     if dialect == "sqlite":
         matching = text("SELECT rowid FROM job_posting_fts WHERE job_posting_fts MATCH :fts").bindparams(fts=query)
         return col(JobPosting.id).in_(matching)
     if dialect == "postgresql":
-        # The same expression as the GIN index of revision 7c1f3a9e5b2d, so that the index serves it.
-        return func.to_tsvector(literal_column("'simple'::regconfig"), col(JobPosting.search_tokens)).op("@@")(
+        return literal_column("job_posting.search_vector").op("@@")(
             func.to_tsquery(literal_column("'simple'::regconfig"), query)
         )
-    return None  # another database: scan, the predicate still decides
+    return None
+
+
+def _candidate_filter(alert: CompiledAlert, dialect: str) -> ColumnElement[bool] | None:
+    query = full_text_query(alert, dialect)
+    return None if query is None else full_text_condition(query, dialect)
 
 
 # What a preview reads of each posting it shows, and what the core predicate may read (CONTRACT section 2).

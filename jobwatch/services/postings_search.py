@@ -35,7 +35,6 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
-    text,
     true,
     union_all,
 )
@@ -56,7 +55,7 @@ from jobwatch.core.matching import (
 from jobwatch.core.postings import Posting
 from jobwatch.errors import BadInput
 from jobwatch.models import Board, JobPosting, UserJobInteraction, utcnow
-from jobwatch.services.alerts import PostingSummary, full_text_query, validate_filters
+from jobwatch.services.alerts import PostingSummary, full_text_condition, full_text_query, validate_filters
 from jobwatch.storage import locations_text
 
 #: Facet names, in the order the page shows them.
@@ -143,18 +142,6 @@ def _label(facet: str, value: str) -> str:
 # --- the text part -----------------------------------------------------------------------------------------
 
 
-def _fts_condition(query: str, dialect: str) -> ColumnElement[bool] | None:
-    # The same lookups as the alert preview (`alerts.preview`), so that the indexes serve them.
-    if dialect == "sqlite":
-        ids = text("SELECT rowid FROM job_posting_fts WHERE job_posting_fts MATCH :fts").bindparams(fts=query)
-        return col(JobPosting.id).in_(ids)
-    if dialect == "postgresql":
-        return func.to_tsvector(literal_column("'simple'::regconfig"), col(JobPosting.search_tokens)).op("@@")(
-            func.to_tsquery(literal_column("'simple'::regconfig"), query)
-        )
-    return None
-
-
 def _index_decides(alert: CompiledAlert) -> bool:
     # Whether every term of the search plan is one the stored documents hold (then the index is exact for
     # the plan's exact groups).
@@ -180,7 +167,7 @@ def _text_condition(session: Session, keywords: list[str], *, open_only: bool) -
     compiled = compile_alert("search", validate_filters({"keywords": keywords}))
     dialect = session.get_bind().dialect.name
     query = full_text_query(compiled, dialect)
-    condition = _fts_condition(query, dialect) if query is not None else None
+    condition = full_text_condition(query, dialect) if query is not None else None
     left: CompiledAlert | None = compiled
     if condition is not None and _index_decides(compiled):
         left = residual(compiled, search_plan(compiled))
