@@ -982,7 +982,7 @@ class _Entry:
     """One distinct set of filters in an :class:`AlertIndex`, and the positions of the alerts that have it."""
 
     alert: CompiledAlert  # the first alert added with these filters
-    filed: frozenset[Term] | None  # None: not filed under any term (tested against every posting)
+    filed: frozenset[str] | None  # flat terms; None: not filed under any term (tested against every posting)
     second: frozenset[str]  # the second-rarest group's cover, flat ("" alone when there is none)
     checks: tuple[frozenset[Term | str], ...]  # index term sets that must each meet the posting's terms
     excluded: frozenset[Term | str]  # index terms whose presence refuses the posting
@@ -1001,6 +1001,41 @@ class _Entry:
 
 
 _NO_SECOND = frozenset(("",))
+
+
+def _pairs_from(text: PreparedText, heads: set[str]) -> list[tuple[str, str]]:
+    """The pairs of adjacent tokens of `text` whose first token is in `heads` (`text.pairs()` restricted)."""
+    # A description has hundreds of pairs but holds few heads: `tuple.index` finds each head in C.
+    tokens, pairs = text.tokens, []
+    last = len(tokens) - 1
+    for head in heads.intersection(text.vocabulary):
+        position = -1
+        while True:
+            try:
+                position = tokens.index(head, position + 1, last)
+            except ValueError:
+                break
+            pairs.append((head, tokens[position + 1]))
+    return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class _Pay:
+    """A posting's salary read once for comparing with many floors: yearly amount and currency code."""
+
+    yearly: float | None
+    currency: str
+
+    @classmethod
+    def of(cls, salary: Salary | None) -> _Pay | None:
+        return None if salary is None else cls(salary.yearly(), salary.currency.strip().upper())
+
+    def passes(self, minimum: int, currency: str | None) -> bool:
+        """`_salary_passes` for this salary."""
+        if currency is not None and self.currency != currency:
+            return False
+        # A salary object with neither bound says nothing about pay: it passes as "no salary" does.
+        return self.yearly is None or self.yearly >= minimum
 
 
 def _discard(table: dict[Any, set[int]], key: object, number: int) -> None:
@@ -1046,8 +1081,14 @@ class AlertIndex:
         self._by_within: dict[timedelta, set[int]] = {}
         self._by_salary: dict[tuple[int, str | None], set[int]] = {}
         self._repeated_ids = 0  # ids held by more than one alert (their filters are ORed)
-        # field -> first-group value -> second-group flat term ("" when none) -> entry numbers
-        self._tables: dict[str, dict[str, dict[str, list[int]]]] = {field: {} for field in SEARCH_FIELDS}
+        # first-group flat term -> second-group flat term ("" when none) -> entry numbers
+        self._table: dict[str, dict[str, list[int]]] = {}
+        # How many branches of `_table` hold each second-group term: a posting's terms outside it lead nowhere,
+        # so each branch is intersected with the few that are left instead of all of the posting's terms.
+        self._seconds: dict[str, int] = {}
+        # First tokens of the description pairs that some entry tests: only a posting's pairs that start with
+        # one of them can meet a test, so only those are built (a description has hundreds of pairs).
+        self._pair_heads: set[str] = set()
         self._unindexed: set[int] = set()
         self._size = 0
         # Entries share their term sets where equal (most are: the same cities, skills and companies recur),
@@ -1102,7 +1143,7 @@ class AlertIndex:
         excluded, exclusions_exact = _exclusions(alert, plan)
         entry = _Entry(
             alert=alert,
-            filed=covers[0][1] if covers else None,
+            filed=_flat(covers[0][1]) if covers else None,
             second=_flat(covers[1][1]) if len(covers) > 1 else _NO_SECOND,
             checks=tuple(self._shared.setdefault(check, check) for check in checks),
             excluded=self._shared.setdefault(excluded, excluded),
@@ -1114,6 +1155,9 @@ class AlertIndex:
             owners=[],
         )
         self._entries.append(entry)
+        if entry.pairs:
+            for tested in (*entry.checks, entry.excluded):
+                self._pair_heads.update(term[0] for term in tested if isinstance(term, tuple))
         if entry.direct:
             self._direct.add(number)
             if entry.within is not None:
@@ -1123,10 +1167,16 @@ class AlertIndex:
         if entry.filed is None:
             self._unindexed.add(number)
             return number
-        for field, value in entry.filed:
-            branch = self._tables[field].setdefault(value, {})
+        seconds = self._seconds
+        for first in entry.filed:
+            branch = self._table.setdefault(first, {})
             for term in entry.second:
-                branch.setdefault(term, []).append(number)
+                filed = branch.get(term)
+                if filed is None:
+                    branch[term] = [number]
+                    seconds[term] = seconds.get(term, 0) + 1
+                else:
+                    filed.append(number)
         return number
 
     def _group_cover(self, group: SearchQuery) -> tuple[float, frozenset[Term]]:
@@ -1169,54 +1219,55 @@ class AlertIndex:
         if entry.filed is None:
             self._unindexed.discard(number)
             return
-        for field, value in entry.filed:
-            table = self._tables[field]
-            branch = table[value]
+        seconds = self._seconds
+        for first in entry.filed:
+            branch = self._table[first]
             for term in entry.second:
                 filed = branch[term]
                 filed.remove(number)
                 if not filed:
                     del branch[term]
+                    seconds[term] -= 1
+                    if not seconds[term]:
+                        del seconds[term]
             if not branch:
-                del table[value]
+                del self._table[first]
 
-    def _found(self, posting: PreparedPosting, terms: set[str]) -> set[int]:
+    def _found(self, terms: set[str]) -> set[int]:
         """The entries reached through a pair of the posting's terms (`terms`: its `_index_terms`)."""
         found = set(self._unindexed)
-        for field, values in posting_terms(posting).items():
-            table = self._tables[field]
-            if not table:
-                continue
-            if len(values) > len(table):
-                # A long description against a small table: walk the table instead.
-                branches = [branch for value, branch in table.items() if value in values]
-            else:
-                branches = [branch for branch in map(table.get, values) if branch]
-            for branch in branches:
-                # Both sides are hashed: the intersection walks the smaller one in C.
-                for term in branch.keys() & terms:
-                    found.update(branch[term])
+        table = self._table
+        # Both sides are hashed: each intersection walks the smaller side in C.
+        firsts = table.keys() & terms
+        if not firsts:
+            return found
+        seconds = self._seconds.keys() & terms
+        for first in firsts:
+            branch = table[first]
+            for term in branch.keys() & seconds:
+                found.update(branch[term])
         return found
 
     def _accepted(self, posting: PreparedPosting, *, now: datetime | None) -> list[int]:
         """Positions of the alerts whose entries pass every set test (and, with `now`, every other test),
         ascending."""
         terms = _index_terms(posting)
-        found = self._found(posting, terms)
+        found = self._found(terms)
         if not found:
             return []
         direct = found & self._direct
         posted_at, salary = posting.posted_at, posting.salary
         age = None if now is None or posted_at is None else _aware(now) - posted_at
+        pay = _Pay.of(salary)
         accepted = direct
         if accepted and now is not None:
             if age is not None:
                 for within, numbers in self._by_within.items():
                     if age > within:
                         accepted = accepted - numbers  # walks `accepted`, the smaller set
-            if salary is not None:
+            if pay is not None:
                 for (floor, currency), numbers in self._by_salary.items():
-                    if not _salary_passes(salary, floor, currency):
+                    if not pay.passes(floor, currency):
                         accepted = accepted - numbers
         entries = self._entries
         positions: list[int] = []
@@ -1228,7 +1279,7 @@ class AlertIndex:
             if entry is None:
                 continue
             if entry.pairs and not paired:
-                terms.update(posting.description.pairs())  # type: ignore[arg-type]
+                terms.update(_pairs_from(posting.description, self._pair_heads))  # type: ignore[arg-type]
                 paired = True
             if not entry.excluded.isdisjoint(terms):
                 continue
@@ -1240,7 +1291,7 @@ class AlertIndex:
                     if entry.within is not None and age is not None and age > entry.within:
                         continue
                     minimum = entry.salary_min
-                    if minimum is not None and not _salary_passes(salary, minimum, entry.salary_currency):
+                    if minimum is not None and pay is not None and not pay.passes(minimum, entry.salary_currency):
                         continue
                     if entry.residual is not None and not matches(posting, entry.residual, now=now):
                         continue

@@ -459,8 +459,9 @@ def test_index_files_each_alert_under_its_rarest_group() -> None:
     alert = compile_alert("a", parse_filters({"keywords": ["python"], "locations": ["Paris"]}))
     index = AlertIndex([alert], stats=TermStatistics(sample))
     # "python" is in every sampled posting, "Paris" in one: the alert is filed under Paris, then python.
-    assert set(index._tables["l"]) | set(index._tables["r"]) >= {"paris"}
-    assert not index._tables["t"] and not index._tables["d"]
+    # First-level keys are flat terms: " l" + a location key, " r" + a location text token.
+    assert set(index._table) >= {" lparis", " rparis"}
+    assert "python" not in index._table and " tpython" not in index._table
     assert index.candidates(prepare(make_posting("Python Engineer", locations=berlin))) == []
     assert index.candidates(prepare(make_posting("Chef", locations=[Location(raw="Paris, France")]))) == []
     paris = make_posting("Python Engineer", locations=[Location(raw="Paris, France")])
