@@ -14,8 +14,10 @@ The work is split so that each side is prepared once however many pairs are test
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -41,6 +43,7 @@ __all__ = [
     "SearchQuery",
     "Term",
     "TermStatistics",
+    "collector_paused",
     "compile_alert",
     "compile_alerts",
     "compile_keyword",
@@ -59,6 +62,26 @@ __all__ = [
     "search_document",
     "search_plan",
 ]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (`gc`) for the `with` block, then resume it as it was.
+
+    For building an index of many alerts or matching a batch of postings: those allocate hundreds of
+    thousands of sets and tuples, most of which stay alive, and each time the number of tracked objects grows
+    by a quarter the collector walks all of them, finding nothing (they form no reference cycles); that walk
+    cost as much as the building itself. Reference counting still frees everything else at once.
+    """
+    if not gc.isenabled():  # paused by an outer block (or by the application): leave it to that
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
 
 # Straight, curly and fullwidth double quotes: a keyword wrapped in any of them is an exact phrase.
 _OPENING_QUOTES = '"“”„‟＂'
@@ -530,39 +553,44 @@ def _keyword_query(keyword: CompiledKeyword, field: str) -> SearchQuery:
     return _and(parts)
 
 
-def search_plan(alert: CompiledAlert) -> SearchPlan:
-    """The :class:`SearchPlan` of a compiled alert: one group per set list key (keywords, title_keywords,
-    companies, departments, locations, employment_types) plus `is_remote: true`."""
-    groups: list[SearchQuery] = []
-    keys: list[str] = []
-    exact: list[bool] = []
+#: The filter keys that give a search-plan group, in plan order (`is_remote` only when true).
+GROUP_KEYS: tuple[str, ...] = (
+    "keywords",
+    "title_keywords",
+    "companies",
+    "departments",
+    "locations",
+    "employment_types",
+    "is_remote",
+)
 
-    def group(key: str, query: SearchQuery, is_exact: bool) -> None:
-        groups.append(query)
-        keys.append(key)
-        exact.append(is_exact)
 
-    if alert.keywords:
-        group(
-            "keywords",
-            _or(
-                _keyword_query(keyword, field)
-                for keyword in alert.keywords
-                for field in (FIELD_TITLE, FIELD_DESCRIPTION)
-            ),
-            not alert.keyword_phrases,
+def _group_keys(alert: CompiledAlert) -> list[str]:
+    """The keys of `alert` that give a group of its search plan, in plan order."""
+    # The compiled attributes, not `alert.filters`: a residual alert (see `residual`) has keys cleared.
+    keys = [key for key in GROUP_KEYS[:-1] if getattr(alert, key)]
+    if alert.is_remote:
+        keys.append("is_remote")
+    return keys
+
+
+def _plan_group(alert: CompiledAlert, key: str) -> tuple[SearchQuery, bool]:
+    """The search-plan group of one set key of `alert` (one of `_group_keys(alert)`), and whether it is exact.
+
+    The group depends only on that key's filter value, so callers may share it among alerts.
+    """
+    if key == "keywords":
+        query = _or(
+            _keyword_query(keyword, field) for keyword in alert.keywords for field in (FIELD_TITLE, FIELD_DESCRIPTION)
         )
-    if alert.title_keywords:
-        group(
-            "title_keywords",
-            _or(_keyword_query(keyword, FIELD_TITLE) for keyword in alert.title_keywords),
-            not alert.title_phrases,
-        )
-    if alert.companies:
-        group("companies", _or((FIELD_COMPANY, key) for key in sorted(alert.companies)), True)
-    if alert.departments:
-        group("departments", _or((FIELD_DEPARTMENT, key) for key in sorted(alert.departments)), True)
-    if alert.locations:
+        return query, not alert.keyword_phrases
+    if key == "title_keywords":
+        return _or(_keyword_query(keyword, FIELD_TITLE) for keyword in alert.title_keywords), not alert.title_phrases
+    if key == "companies":
+        return _or((FIELD_COMPANY, value) for value in sorted(alert.companies)), True
+    if key == "departments":
+        return _or((FIELD_DEPARTMENT, value) for value in sorted(alert.departments)), True
+    if key == "locations":
         options: list[SearchQuery] = []
         for matcher in alert.locations:
             options.append((FIELD_LOCATION, matcher.key))
@@ -571,11 +599,16 @@ def search_plan(alert: CompiledAlert) -> SearchPlan:
                 options.append((FIELD_WORKPLACE, _REMOTE))
         # Exact: a key equals a city, region, country code or name exactly when it is among the posting's
         # location keys, and a one-token string occurs in a raw text exactly when one of its forms does.
-        group("locations", _or(options), not alert.location_phrases)
-    if alert.employment_types:
-        group("employment_types", _or((FIELD_EMPLOYMENT, value) for value in sorted(alert.employment_types)), True)
-    if alert.is_remote:
-        group("is_remote", (FIELD_WORKPLACE, _REMOTE), True)
+        return _or(options), not alert.location_phrases
+    if key == "employment_types":
+        return _or((FIELD_EMPLOYMENT, value) for value in sorted(alert.employment_types)), True
+    if key == "is_remote":
+        return (FIELD_WORKPLACE, _REMOTE), True
+    raise ValueError(f"{key!r} gives no search-plan group")
+
+
+def _excluded_terms(alert: CompiledAlert) -> tuple[Term, ...]:
+    """The terms whose presence alone makes `matches()` refuse a posting (see `SearchPlan.excluded`)."""
     excluded: list[Term] = []
     for keyword in alert.exclude_keywords:
         # Only a one-token keyword is excluded by one term; a phrase needs its tokens in order, which terms
@@ -584,11 +617,19 @@ def search_plan(alert: CompiledAlert) -> SearchPlan:
             excluded.extend((field, form) for form in sorted(keyword.last_forms) for field in ("t", "d"))
     if alert.is_remote is False:
         excluded.append((FIELD_WORKPLACE, _REMOTE))
+    return tuple(dict.fromkeys(excluded))
+
+
+def search_plan(alert: CompiledAlert) -> SearchPlan:
+    """The :class:`SearchPlan` of a compiled alert: one group per set list key (keywords, title_keywords,
+    companies, departments, locations, employment_types) plus `is_remote: true`."""
+    keys = _group_keys(alert)
+    groups = [_plan_group(alert, key) for key in keys]
     return SearchPlan(
-        groups=tuple(groups),
-        excluded=tuple(dict.fromkeys(excluded)),
+        groups=tuple(query for query, _ in groups),
+        excluded=_excluded_terms(alert),
         keys=tuple(keys),
-        exact=tuple(exact),
+        exact=tuple(is_exact for _, is_exact in groups),
         exclusions_exact=not alert.exclude_phrases,
     )
 
@@ -967,14 +1008,26 @@ def _exact_cover(alert: CompiledAlert, key: str, plan_cover: frozenset[str]) -> 
     return plan_cover  # companies, departments, employment types, is_remote: always exact
 
 
-def _exclusions(alert: CompiledAlert, plan: SearchPlan) -> tuple[frozenset[Term | str], bool]:
+def _exclusions(alert: CompiledAlert) -> tuple[frozenset[Term | str], bool]:
     """Index terms whose presence refuses a posting, and whether they say every exclusion of `alert`."""
-    parts: list[frozenset[Term | str] | None] = [frozenset(_flat(plan.excluded))]
+    excluded = frozenset(_flat(_excluded_terms(alert)))
+    parts: list[frozenset[Term | str] | None] = [excluded]
     parts += [
         _phrase_terms(keyword, field) for keyword in alert.exclude_phrases for field in (FIELD_TITLE, FIELD_DESCRIPTION)
     ]
     exact = _any_of(parts)
-    return (exact, True) if exact is not None else (frozenset(_flat(plan.excluded)), False)
+    return (exact, True) if exact is not None else (excluded, False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """One search-plan group as the index uses it (shared by every alert with the same value of its key)."""
+
+    cost: float  # estimated share of postings meeting `cover`
+    cover: frozenset[str]  # flat terms of which one is present whenever the group holds
+    exact: frozenset[Term | str] | None  # index terms of which one is present exactly when the key passes
+    phrases: bool  # `exact` differs from `cover` (phrases: the cover is met, the phrases decide)
+    pairs: bool  # `exact` holds description pairs
 
 
 @dataclass(slots=True)
@@ -1065,8 +1118,9 @@ class AlertIndex:
     def __init__(self, alerts: Iterable[CompiledAlert] = (), *, stats: TermStatistics | None = None) -> None:
         self.stats = stats or TermStatistics()
         self._reset()
-        for alert in alerts:
-            self.add(alert)
+        with collector_paused():
+            for alert in alerts:
+                self.add(alert)
 
     def _reset(self) -> None:
         self._alerts: list[CompiledAlert | None] = []  # by position, in the order added
@@ -1091,10 +1145,9 @@ class AlertIndex:
         self._pair_heads: set[str] = set()
         self._unindexed: set[int] = set()
         self._size = 0
-        # Entries share their term sets where equal (most are: the same cities, skills and companies recur),
-        # which keeps the sets a posting meets few and hot in the CPU caches.
-        self._shared: dict[frozenset[Term | str], frozenset[Term | str]] = {}
-        self._covers: dict[SearchQuery, tuple[float, frozenset[Term]]] = {}
+        self._shared: dict[frozenset[Term | str], frozenset[Term | str]] = {}  # see `_share`
+        self._groups: dict[tuple[str, object], _Group] = {}  # (key, compiled value) -> group; see `_group`
+        self._excluded: dict[tuple[object, bool], tuple[frozenset[Term | str], bool, bool]] = {}
 
     @property
     def alerts(self) -> list[CompiledAlert]:
@@ -1123,41 +1176,42 @@ class AlertIndex:
 
     def _file(self, alert: CompiledAlert) -> int:
         number = len(self._entries)
-        plan = search_plan(alert)
-        covers = sorted(
-            ((*self._group_cover(group), key) for group, key in zip(plan.groups, plan.keys, strict=True)),
-            key=lambda item: item[0],
-        )
+        groups = sorted(((self._group(alert, key), key) for key in _group_keys(alert)), key=lambda item: item[0].cost)
         checks: list[frozenset[Term | str]] = []
         exact_keys: list[str] = []
-        for rank, (_, terms, key) in enumerate(covers):
-            flat = _flat(terms)
-            exact = _exact_cover(alert, key, flat)
+        pairs = False
+        for rank, (group, key) in enumerate(groups):
+            exact = group.exact
             if exact is not None:
                 exact_keys.append(key)
             if rank >= 2:
                 # A later group: its exact set decides it; else its cover prunes and `matches` decides.
-                checks.append(flat if exact is None else exact)
-            elif exact is not None and exact != flat:
-                checks.append(exact)  # a filing group of phrases: its cover is met, the phrases decide
-        excluded, exclusions_exact = _exclusions(alert, plan)
+                checks.append(group.cover if exact is None else exact)
+                pairs = pairs or group.pairs
+            elif group.phrases:
+                checks.append(group.exact)  # type: ignore[arg-type]  # a filing group of phrases: the phrases decide
+                pairs = pairs or group.pairs
+        excluded, exclusions_exact, excluded_pairs = self._exclusions(alert)
+        # Something is left for `matches` only where a group or the exclusions are not said by terms exactly.
+        residual = (
+            _residual(alert, exact_keys, limits=False, exclusions=not exclusions_exact)
+            if len(exact_keys) < len(groups) or not exclusions_exact
+            else None
+        )
         entry = _Entry(
             alert=alert,
-            filed=_flat(covers[0][1]) if covers else None,
-            second=_flat(covers[1][1]) if len(covers) > 1 else _NO_SECOND,
-            checks=tuple(self._shared.setdefault(check, check) for check in checks),
-            excluded=self._shared.setdefault(excluded, excluded),
-            pairs=any(isinstance(term, tuple) for terms in (*checks, excluded) for term in terms),
+            filed=groups[0][0].cover if groups else None,
+            second=groups[1][0].cover if len(groups) > 1 else _NO_SECOND,
+            checks=tuple(checks),
+            excluded=excluded,
+            pairs=pairs or excluded_pairs,
             within=alert.posted_within,
             salary_min=alert.salary_min,
             salary_currency=alert.salary_currency,
-            residual=_residual(alert, exact_keys, limits=False, exclusions=not exclusions_exact),
+            residual=residual,
             owners=[],
         )
         self._entries.append(entry)
-        if entry.pairs:
-            for tested in (*entry.checks, entry.excluded):
-                self._pair_heads.update(term[0] for term in tested if isinstance(term, tuple))
         if entry.direct:
             self._direct.add(number)
             if entry.within is not None:
@@ -1179,12 +1233,45 @@ class AlertIndex:
                     filed.append(number)
         return number
 
-    def _group_cover(self, group: SearchQuery) -> tuple[float, frozenset[Term]]:
-        # The same groups (a city, a skill, a company) recur across alerts: their covers are kept.
-        cover = self._covers.get(group)
-        if cover is None:
-            cover = self._covers[group] = _cover(group, self.stats)
-        return cover
+    def _share(self, terms: frozenset[Term | str]) -> frozenset[Term | str]:
+        # Entries share their term sets where equal (most are: the same cities, skills and companies recur),
+        # which keeps the sets a posting meets few and hot in the CPU caches.
+        return self._shared.setdefault(terms, terms)
+
+    def _paired(self, terms: frozenset[Term | str]) -> bool:
+        # Whether `terms` holds description pairs; their first tokens become heads (see `_pairs_from`).
+        heads = [term[0] for term in terms if isinstance(term, tuple)]
+        self._pair_heads.update(heads)
+        return bool(heads)
+
+    def _group(self, alert: CompiledAlert, key: str) -> _Group:
+        """The search-plan group of `alert`'s `key`, made once per distinct value of that key (a city, a skill
+        list, a company recur across many alerts)."""
+        value = getattr(alert, key)
+        group = self._groups.get((key, value))
+        if group is None:
+            query, _ = _plan_group(alert, key)
+            cost, terms = _cover(query, self.stats)
+            cover = _flat(terms)
+            exact = _exact_cover(alert, key, cover)
+            group = self._groups[(key, value)] = _Group(
+                cost=cost,
+                cover=self._share(cover),  # type: ignore[arg-type]
+                exact=None if exact is None else self._share(exact),
+                phrases=exact is not None and exact != cover,
+                pairs=exact is not None and self._paired(exact),
+            )
+        return group
+
+    def _exclusions(self, alert: CompiledAlert) -> tuple[frozenset[Term | str], bool, bool]:
+        """`_exclusions(alert)` (terms, whether exact), made once per distinct exclusion list; and whether the
+        terms hold description pairs."""
+        value = (alert.exclude_keywords, alert.is_remote is False)
+        known = self._excluded.get(value)
+        if known is None:
+            terms, exact = _exclusions(alert)
+            known = self._excluded[value] = (self._share(terms), exact, self._paired(terms))
+        return known
 
     def remove(self, alert_id: str) -> int:
         """Drop every alert with `alert_id`; returns how many were dropped."""
@@ -1204,8 +1291,9 @@ class AlertIndex:
         if len(self._alerts) > 64 and self._size < len(self._alerts) // 2:
             alerts = self.alerts
             self._reset()
-            for alert in alerts:
-                self.add(alert)
+            with collector_paused():
+                for alert in alerts:
+                    self.add(alert)
         return len(positions)
 
     def _unfile(self, number: int, entry: _Entry) -> None:
@@ -1332,19 +1420,20 @@ def match_all(
     a repeated posting id yields only alert ids not yet yielded for it (which keeps the alert ids yielded
     per posting id in memory). Cost grows with the candidates each posting meets, not alerts x postings.
     """
-    compiled = compile_alerts(alerts)
     stream = iter(postings)
     sample: list[PreparedPosting] = []
     failure: BaseException | None = None
-    try:
-        for posting in stream:
-            sample.append(_prepare_with_id(posting))
-            if len(sample) >= SAMPLE_SIZE:
-                break
-    except Exception as error:  # re-raised below, after the pairs of the postings read before it
-        failure = error
-    index = AlertIndex(compiled, stats=TermStatistics(sample))
-    del compiled
+    with collector_paused():
+        compiled = compile_alerts(alerts)
+        try:
+            for posting in stream:
+                sample.append(_prepare_with_id(posting))
+                if len(sample) >= SAMPLE_SIZE:
+                    break
+        except Exception as error:  # re-raised below, after the pairs of the postings read before it
+            failure = error
+        index = AlertIndex(compiled, stats=TermStatistics(sample))
+        del compiled
     # The alert ids yielded per posting id: the list `match` returned, made a set only if the id repeats.
     yielded: dict[str, list[str] | set[str]] = {}
 
@@ -1359,14 +1448,20 @@ def match_all(
             done.update(hits)
         return zip(hits, repeat(posting_id))
 
+    def matched(prepared: PreparedPosting) -> list[str]:
+        with collector_paused():  # the pairs are yielded outside: the caller's code runs as it would
+            return index.match(prepared, now=now)
+
     for prepared in sample:
-        yield from emit(prepared.id or "", index.match(prepared, now=now))
+        yield from emit(prepared.id or "", matched(prepared))
     del sample
     if failure is not None:
         raise failure
     for posting in stream:
-        prepared = _prepare_with_id(posting)
-        yield from emit(prepared.id or "", index.match(prepared, now=now))
+        with collector_paused():
+            prepared = _prepare_with_id(posting)
+            hits = index.match(prepared, now=now)
+        yield from emit(prepared.id or "", hits)
 
 
 def compile_alerts(alerts: Iterable[tuple[str, AlertFilters]]) -> list[CompiledAlert]:
@@ -1374,13 +1469,14 @@ def compile_alerts(alerts: Iterable[tuple[str, AlertFilters]]) -> list[CompiledA
     repeat a lot); the copies differ only in `alert_id`."""
     compiled: list[CompiledAlert] = []
     known: dict[AlertFilters, CompiledAlert] = {}
-    for alert_id, filters in alerts:
-        alert = known.get(filters)
-        if alert is None:
-            alert = known[filters] = compile_alert(alert_id, filters)
-        elif alert.alert_id != alert_id:
-            alert = replace(alert, alert_id=alert_id)
-        compiled.append(alert)
+    with collector_paused():
+        for alert_id, filters in alerts:
+            alert = known.get(filters)
+            if alert is None:
+                alert = known[filters] = compile_alert(alert_id, filters)
+            elif alert.alert_id != alert_id:
+                alert = replace(alert, alert_id=alert_id)
+            compiled.append(alert)
     return compiled
 
 
