@@ -947,18 +947,26 @@ def _ngrams(prefix: str, tokens: Sequence[str]) -> list[str]:
     return grams
 
 
-def _index_terms(posting: PreparedPosting) -> set[str]:
-    """The posting's flat terms, its title and location n-grams, and "" (which every second group of one
-    term-less entry is filed under). A `set`, not a frozenset: `dict.keys() & set` walks the smaller side
-    only when the set is exactly a `set`."""
-    flat = flat_terms(posting)
-    flat.add("")
+def _index_terms(posting: PreparedPosting, known: set[Term | str]) -> set[Term | str]:
+    """Those of the posting's index terms that are in `known` (the terms some entry of an index tests): its
+    flat terms, its title and location n-grams, and "" (which every second group of one term-less entry is
+    filed under). Every later test meets the same terms of its own as with all of them, on a set a tenth
+    the size. A `set`, not a frozenset: `dict.keys() & set` walks the smaller side only when the set is
+    exactly a `set`."""
+    # The description's vocabulary, by far the largest, is met with `known` in C without being copied.
+    terms = known.intersection(posting.description.vocabulary)
+    others = [""]
+    for field, values in posting_terms(posting).items():
+        if field != FIELD_DESCRIPTION:
+            prefix = " " + field
+            others += [prefix + value for value in values]
     if len(posting.title.tokens) > 1:
-        flat.update(_ngrams(_TITLE_NGRAM, posting.title.tokens))
+        others += _ngrams(_TITLE_NGRAM, posting.title.tokens)
     for location in posting.locations:
         if len(location.raw.tokens) > 1:
-            flat.update(_ngrams(_RAW_NGRAM, location.raw.tokens))
-    return flat
+            others += _ngrams(_RAW_NGRAM, location.raw.tokens)
+    terms.update(known.intersection(others))
+    return terms
 
 
 def _phrase_terms(keyword: CompiledKeyword, field: str) -> frozenset[Term | str] | None:
@@ -1137,9 +1145,10 @@ class AlertIndex:
         self._repeated_ids = 0  # ids held by more than one alert (their filters are ORed)
         # first-group flat term -> second-group flat term ("" when none) -> entry numbers
         self._table: dict[str, dict[str, list[int]]] = {}
-        # How many branches of `_table` hold each second-group term: a posting's terms outside it lead nowhere,
-        # so each branch is intersected with the few that are left instead of all of the posting's terms.
-        self._seconds: dict[str, int] = {}
+        # Every term that some entry is filed under or tests (with "", the filing of no second group): a
+        # posting's terms outside it change no answer, so a posting's terms are cut down to it first. It only
+        # grows (a stale term costs nothing) until the next rebuild.
+        self._known: set[Term | str] = {""}
         # First tokens of the description pairs that some entry tests: only a posting's pairs that start with
         # one of them can meet a test, so only those are built (a description has hundreds of pairs).
         self._pair_heads: set[str] = set()
@@ -1221,22 +1230,25 @@ class AlertIndex:
         if entry.filed is None:
             self._unindexed.add(number)
             return number
-        seconds = self._seconds
         for first in entry.filed:
             branch = self._table.setdefault(first, {})
             for term in entry.second:
                 filed = branch.get(term)
                 if filed is None:
                     branch[term] = [number]
-                    seconds[term] = seconds.get(term, 0) + 1
                 else:
                     filed.append(number)
         return number
 
     def _share(self, terms: frozenset[Term | str]) -> frozenset[Term | str]:
         # Entries share their term sets where equal (most are: the same cities, skills and companies recur),
-        # which keeps the sets a posting meets few and hot in the CPU caches.
-        return self._shared.setdefault(terms, terms)
+        # which keeps the sets a posting meets few and hot in the CPU caches. Every set an entry is filed
+        # under or tests passes through here, so here its terms become known.
+        shared = self._shared.get(terms)
+        if shared is None:
+            shared = self._shared[terms] = terms
+            self._known.update(terms)
+        return shared
 
     def _paired(self, terms: frozenset[Term | str]) -> bool:
         # Whether `terms` holds description pairs; their first tokens become heads (see `_pairs_from`).
@@ -1307,7 +1319,6 @@ class AlertIndex:
         if entry.filed is None:
             self._unindexed.discard(number)
             return
-        seconds = self._seconds
         for first in entry.filed:
             branch = self._table[first]
             for term in entry.second:
@@ -1315,31 +1326,24 @@ class AlertIndex:
                 filed.remove(number)
                 if not filed:
                     del branch[term]
-                    seconds[term] -= 1
-                    if not seconds[term]:
-                        del seconds[term]
             if not branch:
                 del self._table[first]
 
-    def _found(self, terms: set[str]) -> set[int]:
+    def _found(self, terms: set[Term | str]) -> set[int]:
         """The entries reached through a pair of the posting's terms (`terms`: its `_index_terms`)."""
         found = set(self._unindexed)
         table = self._table
         # Both sides are hashed: each intersection walks the smaller side in C.
-        firsts = table.keys() & terms
-        if not firsts:
-            return found
-        seconds = self._seconds.keys() & terms
-        for first in firsts:
+        for first in table.keys() & terms:
             branch = table[first]
-            for term in branch.keys() & seconds:
+            for term in branch.keys() & terms:
                 found.update(branch[term])
         return found
 
     def _accepted(self, posting: PreparedPosting, *, now: datetime | None) -> list[int]:
         """Positions of the alerts whose entries pass every set test (and, with `now`, every other test),
         ascending."""
-        terms = _index_terms(posting)
+        terms = _index_terms(posting, self._known)
         found = self._found(terms)
         if not found:
             return []
@@ -1367,7 +1371,7 @@ class AlertIndex:
             if entry is None:
                 continue
             if entry.pairs and not paired:
-                terms.update(_pairs_from(posting.description, self._pair_heads))  # type: ignore[arg-type]
+                terms.update(_pairs_from(posting.description, self._pair_heads))
                 paired = True
             if not entry.excluded.isdisjoint(terms):
                 continue
