@@ -134,6 +134,11 @@ class CompiledKeyword:
     last_forms: frozenset[str]
     last_pairs: frozenset[tuple[str, str]] = frozenset()
 
+    def __hash__(self) -> int:
+        # Equal keywords have equal texts: hashing the text alone (its hash is cached by `str`) is enough,
+        # and compiled alerts are looked up by their keyword tuples while an index is built.
+        return hash(self.text)
+
     def index_keys(self) -> frozenset[str]:
         """Text tokens of which at least one must occur wherever this keyword occurs (for pruning)."""
         return frozenset((self.tokens[0],)) if len(self.tokens) > 1 else self.last_forms
@@ -233,6 +238,9 @@ class LocationMatcher:
     key: str
     keyword: CompiledKeyword
     remote: bool
+
+    def __hash__(self) -> int:
+        return hash(self.text)  # as `CompiledKeyword.__hash__`
 
     def matches_location(self, location: PreparedLocation) -> bool:
         """Whether this filter string matches one posting location."""
@@ -382,8 +390,30 @@ def _split(keywords: Sequence[CompiledKeyword]) -> tuple[frozenset[str], tuple[C
     return forms, tuple(keyword for keyword in keywords if len(keyword.tokens) > 1)
 
 
-def _keywords(values: Iterable[str]) -> tuple[CompiledKeyword, ...]:
-    return tuple(compile_keyword(value) for value in values)
+# Users' alerts repeat the same keyword lists, places and companies: each distinct list is compiled once, and
+# equal lists then share their compiled objects (which also makes the index's per-group lookups cheap).
+@lru_cache(maxsize=65536)
+def _keyword_list(
+    values: tuple[str, ...],
+) -> tuple[tuple[CompiledKeyword, ...], frozenset[str], tuple[CompiledKeyword, ...]]:
+    # The keywords; the forms of those of one token; those of several tokens.
+    keywords = tuple(compile_keyword(value) for value in values)
+    return (keywords, *_split(keywords))
+
+
+@lru_cache(maxsize=65536)
+def _location_list(
+    values: tuple[str, ...],
+) -> tuple[tuple[LocationMatcher, ...], frozenset[str], frozenset[str], tuple[CompiledKeyword, ...]]:
+    # The matchers; their keys; the forms of those of one token; those of several tokens.
+    locations = tuple(compile_location(value) for value in values)
+    forms, phrases = _split([matcher.keyword for matcher in locations])
+    return locations, frozenset(matcher.key for matcher in locations), forms, phrases
+
+
+@lru_cache(maxsize=65536)
+def _name_keys(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(fold_key(value) for value in values)
 
 
 def compile_alert(alert_id: str, filters: AlertFilters) -> CompiledAlert:
@@ -391,23 +421,19 @@ def compile_alert(alert_id: str, filters: AlertFilters) -> CompiledAlert:
 
     Raises ValueError for a keyword or location without a token, which `parse_filters` refuses.
     """
-    locations = tuple(compile_location(value) for value in filters.locations)
+    locations, location_keys, location_forms, location_phrases = _location_list(filters.locations)
     days = filters.min_posted_days_ago
-    keywords = _keywords(filters.keywords)
-    title_keywords = _keywords(filters.title_keywords)
-    exclude_keywords = _keywords(filters.exclude_keywords)
-    keyword_forms, keyword_phrases = _split(keywords)
-    title_forms, title_phrases = _split(title_keywords)
-    exclude_forms, exclude_phrases = _split(exclude_keywords)
-    location_forms, location_phrases = _split([matcher.keyword for matcher in locations])
+    keywords, keyword_forms, keyword_phrases = _keyword_list(filters.keywords)
+    title_keywords, title_forms, title_phrases = _keyword_list(filters.title_keywords)
+    exclude_keywords, exclude_forms, exclude_phrases = _keyword_list(filters.exclude_keywords)
     return CompiledAlert(
         alert_id=alert_id,
         filters=filters,
         keywords=keywords,
         title_keywords=title_keywords,
         exclude_keywords=exclude_keywords,
-        companies=frozenset(fold_key(value) for value in filters.companies),
-        departments=frozenset(fold_key(value) for value in filters.departments),
+        companies=_name_keys(filters.companies),
+        departments=_name_keys(filters.departments),
         locations=locations,
         location_remote=any(matcher.remote for matcher in locations),
         employment_types=frozenset(filters.employment_types),
@@ -421,7 +447,7 @@ def compile_alert(alert_id: str, filters: AlertFilters) -> CompiledAlert:
         title_phrases=title_phrases,
         exclude_forms=exclude_forms,
         exclude_phrases=exclude_phrases,
-        location_keys=frozenset(matcher.key for matcher in locations),
+        location_keys=location_keys,
         location_forms=location_forms,
         location_phrases=location_phrases,
     )

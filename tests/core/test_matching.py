@@ -708,13 +708,13 @@ def alert_filters(draw: st.DrawFn) -> dict[str, Any]:
     return filters
 
 
-@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(postings(), alert_filters())
 def test_matches_agrees_with_reference(posting: Posting, filters: dict[str, Any]) -> None:
     assert accepts(filters, posting) == reference_matches(posting, filters, NOW)
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.data())
 def test_match_all_agrees_with_reference(data: st.DataObject) -> None:
     jobs = [data.draw(postings(id=f"j{n}")) for n in range(data.draw(st.integers(0, 6)))]
@@ -728,7 +728,7 @@ def test_unvalidated_keyword_without_tokens_is_refused_not_dropped() -> None:
         compile_alert("a", AlertFilters(keywords=("--",)))
 
 
-@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(postings(), alert_filters())
 def test_search_plan_holds_whenever_the_alert_matches(posting: Posting, filters: dict[str, Any]) -> None:
     # The plan prunes for the alert index and for the preview's full-text query: it must never refuse a match.
@@ -738,7 +738,7 @@ def test_search_plan_holds_whenever_the_alert_matches(posting: Posting, filters:
         assert _plan_holds(search_plan(alert), prepared)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(postings(), alert_filters())
 def test_posting_prepared_from_its_document_matches_alike(posting: Posting, filters: dict[str, Any]) -> None:
     prepared = prepare(posting)
@@ -762,7 +762,7 @@ def test_document_round_trips_tokens(text: str) -> None:
     assert title == expected and description == expected
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="xXpPhdsuz0a9 +#.-é日\u0301", max_size=40), st.text(alphabet="xpd s+#.Cé", max_size=40))
 def test_document_round_trips_any_tokens(title: str, description: str) -> None:
     # Every escape (`xx`, `xp`, `xh`, `xd`, `xu...`) next to every other, read back in order.
@@ -773,7 +773,7 @@ def test_document_round_trips_any_tokens(title: str, description: str) -> None:
     )
 
 
-@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(postings(), alert_filters())
 def test_document_filter_holds_whenever_the_alert_matches(posting: Posting, filters: dict[str, Any]) -> None:
     # The preview skips a posting whose stored document fails this filter: it must never skip a match.
