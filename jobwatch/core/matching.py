@@ -320,6 +320,13 @@ def _prepared_locations(
     return prepared, frozenset(keys), frozenset(vocabulary)
 
 
+@lru_cache(maxsize=16384)
+def _title_text(title: str | None) -> PreparedText:
+    # Boards post the same titles over and over ("Senior Software Engineer"); a prepared text is never changed
+    # but for its pairs, which are built the same way on first use, so one can be shared.
+    return PreparedText.of(title)
+
+
 def prepare(posting: Posting, *, document: str | None = None) -> PreparedPosting:
     """Tokenize and fold `posting` once (CONTRACT section 2 fields read: title, description_text, company,
     source, board, department, team, locations, workplace, employment_type, salary, posted_at).
@@ -331,7 +338,7 @@ def prepare(posting: Posting, *, document: str | None = None) -> PreparedPosting
         title_tokens, description_tokens = document_tokens(document)
         title, description = PreparedText(title_tokens), PreparedText(description_tokens)
     else:
-        title, description = PreparedText.of(posting.title), PreparedText.of(posting.description_text)
+        title, description = _title_text(posting.title), PreparedText.of(posting.description_text)
     locations, location_keys, location_vocabulary = _prepared_locations(tuple(posting.locations))
     return PreparedPosting(
         id=posting.id,
@@ -981,18 +988,43 @@ def _index_terms(posting: PreparedPosting, known: set[Term | str]) -> set[Term |
     exactly a `set`."""
     # The description's vocabulary, by far the largest, is met with `known` in C without being copied.
     terms = known.intersection(posting.description.vocabulary)
+    # Titles, places, companies and departments recur from posting to posting: their terms are cached.
+    terms.update(known.intersection(_title_terms(posting.title.tokens)))
+    terms.update(known.intersection(_place_terms(posting.locations)))
+    terms.update(known.intersection(_name_terms(FIELD_COMPANY, posting.company_keys)))
     others = [""]
-    for field, values in posting_terms(posting).items():
-        if field != FIELD_DESCRIPTION:
-            prefix = " " + field
-            others += [prefix + value for value in values]
-    if len(posting.title.tokens) > 1:
-        others += _ngrams(_TITLE_NGRAM, posting.title.tokens)
-    for location in posting.locations:
-        if len(location.raw.tokens) > 1:
-            others += _ngrams(_RAW_NGRAM, location.raw.tokens)
+    if posting.department_keys:
+        others += _name_terms(FIELD_DEPARTMENT, posting.department_keys)
+    if posting.employment_type:
+        others.append(_flat_term(FIELD_EMPLOYMENT, posting.employment_type))
+    if posting.workplace:
+        others.append(_flat_term(FIELD_WORKPLACE, posting.workplace))
     terms.update(known.intersection(others))
     return terms
+
+
+@lru_cache(maxsize=16384)
+def _title_terms(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    # A title's flat terms and n-grams.
+    return (*(_flat_term(FIELD_TITLE, token) for token in tokens), *_ngrams(_TITLE_NGRAM, tokens))
+
+
+@lru_cache(maxsize=16384)
+def _place_terms(locations: tuple[PreparedLocation, ...]) -> tuple[str, ...]:
+    # The flat location keys and raw-text terms of a posting's locations, and the raw texts' n-grams.
+    terms: list[str] = []
+    for location in locations:
+        keys = (location.city, location.region, location.country, *location.country_names)
+        terms += [_flat_term(FIELD_LOCATION, key) for key in keys if key]
+        terms += [_flat_term(FIELD_LOCATION_TEXT, token) for token in location.raw.vocabulary]
+        terms += _ngrams(_RAW_NGRAM, location.raw.tokens)
+    return tuple(terms)
+
+
+@lru_cache(maxsize=16384)
+def _name_terms(field: str, keys: frozenset[str]) -> tuple[str, ...]:
+    # The flat terms of a posting's company or department keys.
+    return tuple(_flat_term(field, key) for key in keys)
 
 
 def _phrase_terms(keyword: CompiledKeyword, field: str) -> frozenset[Term | str] | None:
