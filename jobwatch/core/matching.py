@@ -1124,17 +1124,22 @@ _NO_SECOND = frozenset(("",))
 
 def _pairs_from(text: PreparedText, heads: set[str]) -> list[tuple[str, str]]:
     """The pairs of adjacent tokens of `text` whose first token is in `heads` (`text.pairs()` restricted)."""
-    # A description has hundreds of pairs but holds few heads: `tuple.index` finds each head in C.
-    tokens, pairs = text.tokens, []
-    last = len(tokens) - 1
-    for head in heads.intersection(text.vocabulary):
-        position = -1
-        while True:
-            try:
-                position = tokens.index(head, position + 1, last)
-            except ValueError:
-                break
-            pairs.append((head, tokens[position + 1]))
+    present = heads.intersection(text.vocabulary)
+    if not present:
+        return []
+    # A description has hundreds of pairs but holds few heads. In the tokens joined by single spaces (no
+    # token holds one), `str.find` reaches each " head " in C, and the token after it ends at the next space.
+    joined = " " + " ".join(text.tokens) + " "
+    pairs = []
+    for head in present:
+        needle = " " + head + " "
+        position = joined.find(needle)
+        while position != -1:
+            start = position + len(needle)
+            end = joined.find(" ", start)
+            if end > start:  # -1 after the last token
+                pairs.append((head, joined[start:end]))
+            position = joined.find(needle, start - 1)  # the next occurrence may share this one's last space
     return pairs
 
 

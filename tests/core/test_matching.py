@@ -14,8 +14,10 @@ from jobwatch.core.filters import AlertFilters, FilterError, parse_filters
 from jobwatch.core.matching import (
     AlertIndex,
     PreparedPosting,
+    PreparedText,
     SearchPlan,
     TermStatistics,
+    _pairs_from,
     compile_alert,
     document_filter,
     document_tokens,
@@ -818,3 +820,15 @@ def test_index_follows_removed_alerts_with_freshness_and_salary() -> None:
     assert index.match(new_and_rich, now=NOW) == ["f2"]
     assert index.remove("f2") == 1
     assert index.match(new_and_rich, now=NOW) == [] and not index._by_within and not index._by_salary
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "aa", "c++", ".net", "ab"]), max_size=10),
+    st.sets(st.sampled_from(["a", "b", "aa", "c++", ".net", "x"]), max_size=3),
+)
+def test_index_builds_exactly_the_description_pairs_after_its_heads(tokens: list[str], heads: set[str]) -> None:
+    # The index builds only the description pairs whose first token some entry tests, by searching the joined
+    # tokens: it must find every such pair, overlapping and repeated ones included, and nothing else.
+    text = PreparedText(tokens)
+    assert set(_pairs_from(text, heads)) == {pair for pair in text.pairs() if pair[0] in heads}
