@@ -94,16 +94,25 @@ class PreparedText:
     """One text (a title, a description, a location's raw text) as its tokens.
 
     `tokens` is the token tuple in order; `vocabulary` the set of distinct tokens (for the single-token
-    keywords that are most alerts, a set lookup decides). The pairs of adjacent tokens that multi-token
-    keywords need are built on first use, since most texts never meet one.
+    keywords that are most alerts, a set lookup decides). The vocabulary and the pairs of adjacent tokens
+    that multi-token keywords need are built on first use: an :class:`AlertIndex` meets a description's
+    tokens without either, and most texts never meet a multi-token keyword.
     """
 
-    __slots__ = ("_pairs", "tokens", "vocabulary")
+    __slots__ = ("_pairs", "_vocabulary", "tokens")
 
     def __init__(self, tokens: Sequence[str]) -> None:
         self.tokens: tuple[str, ...] = tuple(tokens)
-        self.vocabulary: frozenset[str] = frozenset(self.tokens)
+        self._vocabulary: frozenset[str] | None = None
         self._pairs: frozenset[tuple[str, str]] | None = None
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The distinct tokens."""
+        vocabulary = self._vocabulary
+        if vocabulary is None:
+            vocabulary = self._vocabulary = frozenset(self.tokens)
+        return vocabulary
 
     @classmethod
     def of(cls, text: str | None) -> PreparedText:
@@ -986,8 +995,8 @@ def _index_terms(posting: PreparedPosting, known: set[Term | str]) -> set[Term |
     filed under). Every later test meets the same terms of its own as with all of them, on a set a tenth
     the size. A `set`, not a frozenset: `dict.keys() & set` walks the smaller side only when the set is
     exactly a `set`."""
-    # The description's vocabulary, by far the largest, is met with `known` in C without being copied.
-    terms = known.intersection(posting.description.vocabulary)
+    # The description's tokens, by far the most, are met with `known` in C, without a set of their own.
+    terms = known.intersection(posting.description.tokens)
     # Titles, places, companies and departments recur from posting to posting: their terms are cached.
     terms.update(known.intersection(_title_terms(posting.title.tokens)))
     terms.update(known.intersection(_place_terms(posting.locations)))
@@ -1122,9 +1131,9 @@ class _Entry:
 _NO_SECOND = frozenset(("",))
 
 
-def _pairs_from(text: PreparedText, heads: set[str]) -> list[tuple[str, str]]:
+def _pairs_from(text: PreparedText, heads: Iterable[str]) -> list[tuple[str, str]]:
     """The pairs of adjacent tokens of `text` whose first token is in `heads` (`text.pairs()` restricted)."""
-    present = heads.intersection(text.vocabulary)
+    present = list(heads)
     if not present:
         return []
     # A description has hundreds of pairs but holds few heads. In the tokens joined by single spaces (no
@@ -1317,6 +1326,7 @@ class AlertIndex:
         # Whether `terms` holds description pairs; their first tokens become heads (see `_pairs_from`).
         heads = [term[0] for term in terms if isinstance(term, tuple)]
         self._pair_heads.update(heads)
+        self._known.update(heads)
         return bool(heads)
 
     def _group(self, alert: CompiledAlert, key: str) -> _Group:
@@ -1434,7 +1444,8 @@ class AlertIndex:
             if entry is None:
                 continue
             if entry.pairs and not paired:
-                terms.update(_pairs_from(posting.description, self._pair_heads))
+                # The heads are known terms, so those in the description are among the posting's terms.
+                terms.update(_pairs_from(posting.description, self._pair_heads.intersection(terms)))
                 paired = True
             if not entry.excluded.isdisjoint(terms):
                 continue
