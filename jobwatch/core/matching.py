@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import gc
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from itertools import pairwise, repeat
+from itertools import islice, pairwise, repeat
 from typing import Any
 
 from jobwatch.core.filters import AlertFilters
@@ -919,14 +920,12 @@ class TermStatistics:
     _GUESS = {"t": 0.01, "d": 0.05, "c": 0.002, "p": 0.01, "l": 0.02, "r": 0.02, "e": 0.2, "w": 0.3}
 
     def __init__(self, sample: Iterable[PreparedPosting] = ()) -> None:
-        counts: dict[str, dict[str, int]] = {field: {} for field in SEARCH_FIELDS}
+        counts: dict[str, Counter[str]] = {field: Counter() for field in SEARCH_FIELDS}
         size = 0
         for posting in sample:
             size += 1
             for field, values in posting_terms(posting).items():
-                table = counts[field]
-                for value in values:
-                    table[value] = table.get(value, 0) + 1
+                counts[field].update(values)  # counted in C
         self.size = size
         self._counts = counts
 
@@ -1481,6 +1480,8 @@ class AlertIndex:
 
 #: How many postings `match_all` reads ahead to estimate how rare each term is.
 SAMPLE_SIZE = 1000
+#: How many postings `match_all` matches between two runs of yielding their pairs.
+MATCH_CHUNK = 100
 
 
 def match_all(
@@ -1526,20 +1527,26 @@ def match_all(
             done.update(hits)
         return zip(hits, repeat(posting_id))
 
-    def matched(prepared: PreparedPosting) -> list[str]:
-        with collector_paused():  # the pairs are yielded outside: the caller's code runs as it would
-            return index.match(prepared, now=now)
-
-    for prepared in sample:
-        yield from emit(prepared.id or "", matched(prepared))
+    # Postings are matched a chunk at a time with the collector paused; the pairs are yielded outside, so
+    # the caller's code runs as it would.
+    with collector_paused():
+        chunk = [(prepared.id or "", index.match(prepared, now=now)) for prepared in sample]
     del sample
-    if failure is not None:
-        raise failure
-    for posting in stream:
+    while True:
+        for posting_id, hits in chunk:
+            yield from emit(posting_id, hits)
+        if failure is not None:
+            raise failure
         with collector_paused():
-            prepared = _prepare_with_id(posting)
-            hits = index.match(prepared, now=now)
-        yield from emit(prepared.id or "", hits)
+            chunk = []
+            try:
+                for posting in islice(stream, MATCH_CHUNK):
+                    prepared = _prepare_with_id(posting)
+                    chunk.append((prepared.id or "", index.match(prepared, now=now)))
+            except Exception as error:  # re-raised above, after the pairs of the postings matched before it
+                failure = error
+        if not chunk and failure is None:
+            return
 
 
 def compile_alerts(alerts: Iterable[tuple[str, AlertFilters]]) -> list[CompiledAlert]:
