@@ -1121,10 +1121,10 @@ class _Entry:
     owners: list[int]  # positions of the alerts with these filters, ascending
 
     @property
-    def decided(self) -> bool:
-        """Whether set operations over all entries decide this one, but for freshness and salary: nothing
-        left for `matches()`, at most one check, any exclusions."""
-        return self.residual is None and len(self.checks) <= 1
+    def direct(self) -> bool:
+        """Whether meeting both filing groups decides, but for freshness and salary (no other check,
+        exclusion or residual)."""
+        return not (self.checks or self.excluded or self.residual is not None)
 
 
 _NO_SECOND = frozenset(("",))
@@ -1188,9 +1188,8 @@ class AlertIndex:
     group. Then each key is decided by one C-level set operation where a set of terms says it exactly:
     every key but keywords of several tokens (in titles and location texts, phrases of up to
     `NGRAM_TOKENS` tokens are looked up as n-gram terms), and the one-token exclusions; freshness and salary
-    are compared inline. Only what is left (see :func:`residual`) goes through :func:`matches`; entries with at
-    most one such set left besides their exclusions (most) are decided together, by one set operation per
-    term of the posting, without any per-entry work.
+    are compared inline. Only what is left (see :func:`residual`) goes through :func:`matches`, and an entry
+    with nothing left after its two filing groups is accepted without any per-entry work.
     :meth:`candidates` may return alerts that do not match; it never leaves out one that does.
     Alerts can be added and removed (:meth:`add`, :meth:`remove`) to follow changes.
     """
@@ -1209,15 +1208,8 @@ class AlertIndex:
         self._by_id: dict[str, list[int]] = {}
         self._entries: list[_Entry | None] = []
         self._by_filters: dict[AlertFilters, int] = {}
-        # Entries decided by set operations (see `_Entry.decided`; most are): per posting, each check term
-        # and exclusion term it holds accepts or refuses all its entries with one C-level set operation,
-        # instead of a Python-level test per entry.
-        self._decided: set[int] = set()
-        self._checked: set[int] = set()  # decided entries with a check
-        self._requiring: dict[Term | str, set[int]] = {}  # check term -> decided entries it satisfies
-        self._refusing: dict[Term | str, set[int]] = {}  # exclusion term -> decided entries it refuses
-        self._with_pairs: set[int] = set()  # entries whose tests hold description pairs
-        # Decided entries by freshness and by salary floor: per posting, each limit value is compared once and
+        self._direct: set[int] = set()  # entry numbers whose filing groups decide (but for the limits below)
+        # Direct entries by freshness and by salary floor: per posting, each limit value is compared once and
         # the entries of a limit it fails are dropped with one set operation.
         self._by_within: dict[timedelta, set[int]] = {}
         self._by_salary: dict[tuple[int, str | None], set[int]] = {}
@@ -1300,16 +1292,8 @@ class AlertIndex:
             owners=[],
         )
         self._entries.append(entry)
-        if entry.pairs:
-            self._with_pairs.add(number)
-        if entry.decided:
-            self._decided.add(number)
-            for check in entry.checks:
-                self._checked.add(number)
-                for term in check:
-                    self._requiring.setdefault(term, set()).add(number)
-            for term in entry.excluded:
-                self._refusing.setdefault(term, set()).add(number)
+        if entry.direct:
+            self._direct.add(number)
             if entry.within is not None:
                 self._by_within.setdefault(entry.within, set()).add(number)
             if entry.salary_min is not None:
@@ -1399,19 +1383,11 @@ class AlertIndex:
     def _unfile(self, number: int, entry: _Entry) -> None:
         self._entries[number] = None
         del self._by_filters[entry.alert.filters]
-        self._with_pairs.discard(number)
-        if entry.decided:
-            self._decided.discard(number)
-            self._checked.discard(number)
-            for check in entry.checks:
-                for term in check:
-                    _discard(self._requiring, term, number)
-            for term in entry.excluded:
-                _discard(self._refusing, term, number)
-            if entry.within is not None:
-                _discard(self._by_within, entry.within, number)
-            if entry.salary_min is not None:
-                _discard(self._by_salary, (entry.salary_min, entry.salary_currency), number)
+        self._direct.discard(number)
+        if entry.direct and entry.within is not None:
+            _discard(self._by_within, entry.within, number)
+        if entry.direct and entry.salary_min is not None:
+            _discard(self._by_salary, (entry.salary_min, entry.salary_currency), number)
         if entry.filed is None:
             self._unindexed.discard(number)
             return
@@ -1443,28 +1419,16 @@ class AlertIndex:
         found = self._found(terms)
         if not found:
             return []
-        if not self._with_pairs.isdisjoint(found):
-            # The heads are known terms, so those in the description are among the posting's terms.
-            terms.update(_pairs_from(posting.description, self._pair_heads.intersection(terms)))
+        direct = found & self._direct
         posted_at, salary = posting.posted_at, posting.salary
         age = None if now is None or posted_at is None else _aware(now) - posted_at
         pay = _Pay.of(salary)
-        # Every set operation below walks the smaller side: the entries found, not all entries of a term.
-        decided = accepted = found & self._decided
-        if accepted:
-            checked = accepted & self._checked
-            if checked:
-                passed: set[int] = set()
-                for term in self._requiring.keys() & terms:
-                    passed |= self._requiring[term] & checked
-                accepted = (accepted - checked) | passed
-            for term in self._refusing.keys() & terms:
-                accepted = accepted - self._refusing[term]
+        accepted = direct
         if accepted and now is not None:
             if age is not None:
                 for within, numbers in self._by_within.items():
                     if age > within:
-                        accepted = accepted - numbers
+                        accepted = accepted - numbers  # walks `accepted`, the smaller set
             if pay is not None:
                 for (floor, currency), numbers in self._by_salary.items():
                     if not pay.passes(floor, currency):
@@ -1473,10 +1437,15 @@ class AlertIndex:
         positions: list[int] = []
         for number in accepted:
             positions += entries[number].owners  # type: ignore[union-attr]
-        for number in found - decided:
+        paired = False
+        for number in found - direct:
             entry = entries[number]
             if entry is None:
                 continue
+            if entry.pairs and not paired:
+                # The heads are known terms, so those in the description are among the posting's terms.
+                terms.update(_pairs_from(posting.description, self._pair_heads.intersection(terms)))
+                paired = True
             if not entry.excluded.isdisjoint(terms):
                 continue
             for check in entry.checks:
