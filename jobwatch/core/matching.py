@@ -1532,21 +1532,38 @@ def match_all(
     with collector_paused():
         chunk = [(prepared.id or "", index.match(prepared, now=now)) for prepared in sample]
     del sample
-    while True:
-        for posting_id, hits in chunk:
-            yield from emit(posting_id, hits)
-        if failure is not None:
-            raise failure
-        with collector_paused():
-            chunk = []
-            try:
-                for posting in islice(stream, MATCH_CHUNK):
-                    prepared = _prepare_with_id(posting)
-                    chunk.append((prepared.id or "", index.match(prepared, now=now)))
-            except Exception as error:  # re-raised above, after the pairs of the postings matched before it
-                failure = error
-        if not chunk and failure is None:
-            return
+    with _heap_frozen():
+        while True:
+            for posting_id, hits in chunk:
+                yield from emit(posting_id, hits)
+            if failure is not None:
+                raise failure
+            with collector_paused():
+                chunk = []
+                try:
+                    for posting in islice(stream, MATCH_CHUNK):
+                        prepared = _prepare_with_id(posting)
+                        chunk.append((prepared.id or "", index.match(prepared, now=now)))
+                except Exception as error:  # re-raised above, after the pairs of the postings before it
+                    failure = error
+            if not chunk and failure is None:
+                return
+
+
+@contextmanager
+def _heap_frozen() -> Iterator[None]:
+    # While `match_all` streams its pairs, the caller keeps collecting them (millions at 100K alerts), and
+    # each time they grow the heap by a quarter the collector walks all of it, the index's hundreds of
+    # thousands of sets included. `gc.freeze` sets what exists now aside from those walks until the end;
+    # nothing is lost (frozen garbage is collected after `gc.unfreeze`). Left alone if someone else froze.
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def compile_alerts(alerts: Iterable[tuple[str, AlertFilters]]) -> list[CompiledAlert]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -832,3 +833,18 @@ def test_index_builds_exactly_the_description_pairs_after_its_heads(tokens: list
     # tokens: it must find every such pair, overlapping and repeated ones included, and nothing else.
     text = PreparedText(tokens)
     assert set(_pairs_from(text, heads)) == {pair for pair in text.pairs() if pair[0] in heads}
+
+
+def test_match_all_leaves_the_garbage_collector_as_it_found_it() -> None:
+    postings = [make_posting("Python Engineer", id=f"j{n}") for n in range(3)]
+    alerts = [("a", parse_filters({"keywords": ["python"]}))]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    pairs = match_all(postings, alerts, now=NOW)
+    assert next(pairs) == ("a", "j0")
+    assert gc.isenabled()  # the caller's code between two pairs runs with the collector on
+    assert list(pairs) == [("a", "j1"), ("a", "j2")]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    abandoned = match_all(postings, alerts, now=NOW)
+    next(abandoned)
+    abandoned.close()  # a caller that stops early: what was set aside is handed back
+    assert gc.isenabled() and gc.get_freeze_count() == 0
