@@ -597,7 +597,7 @@ def _keyword_query(keyword: CompiledKeyword, field: str) -> SearchQuery:
 
 
 #: The filter keys that give a search-plan group, in plan order (`is_remote` only when true).
-GROUP_KEYS: tuple[str, ...] = (
+_GROUP_KEYS: tuple[str, ...] = (
     "keywords",
     "title_keywords",
     "companies",
@@ -611,7 +611,7 @@ GROUP_KEYS: tuple[str, ...] = (
 def _group_keys(alert: CompiledAlert) -> list[str]:
     """The keys of `alert` that give a group of its search plan, in plan order."""
     # The compiled attributes, not `alert.filters`: a residual alert (see `residual`) has keys cleared.
-    keys = [key for key in GROUP_KEYS[:-1] if getattr(alert, key)]
+    keys = [key for key in _GROUP_KEYS[:-1] if getattr(alert, key)]
     if alert.is_remote:
         keys.append("is_remote")
     return keys
