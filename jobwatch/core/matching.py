@@ -14,12 +14,15 @@ The work is split so that each side is prepared once however many pairs are test
 
 from __future__ import annotations
 
+import gc
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from itertools import pairwise, repeat
+from itertools import islice, pairwise, repeat
 from typing import Any
 
 from jobwatch.core.filters import AlertFilters
@@ -41,6 +44,7 @@ __all__ = [
     "SearchQuery",
     "Term",
     "TermStatistics",
+    "collector_paused",
     "compile_alert",
     "compile_alerts",
     "compile_keyword",
@@ -60,6 +64,26 @@ __all__ = [
     "search_plan",
 ]
 
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (`gc`) for the `with` block, then resume it as it was.
+
+    For building an index of many alerts or matching a batch of postings: those allocate hundreds of
+    thousands of sets and tuples, most of which stay alive, and each time the number of tracked objects grows
+    by a quarter the collector walks all of them, finding nothing (they form no reference cycles); that walk
+    cost as much as the building itself. Reference counting still frees everything else at once.
+    """
+    if not gc.isenabled():  # paused by an outer block (or by the application): leave it to that
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 # Straight, curly and fullwidth double quotes: a keyword wrapped in any of them is an exact phrase.
 _OPENING_QUOTES = '"“”„‟＂'
 _CLOSING_QUOTES = '"”“‟＂'
@@ -71,16 +95,25 @@ class PreparedText:
     """One text (a title, a description, a location's raw text) as its tokens.
 
     `tokens` is the token tuple in order; `vocabulary` the set of distinct tokens (for the single-token
-    keywords that are most alerts, a set lookup decides). The pairs of adjacent tokens that multi-token
-    keywords need are built on first use, since most texts never meet one.
+    keywords that are most alerts, a set lookup decides). The vocabulary and the pairs of adjacent tokens
+    that multi-token keywords need are built on first use: an :class:`AlertIndex` meets a description's
+    tokens without either, and most texts never meet a multi-token keyword.
     """
 
-    __slots__ = ("_pairs", "tokens", "vocabulary")
+    __slots__ = ("_pairs", "_vocabulary", "tokens")
 
     def __init__(self, tokens: Sequence[str]) -> None:
         self.tokens: tuple[str, ...] = tuple(tokens)
-        self.vocabulary: frozenset[str] = frozenset(self.tokens)
+        self._vocabulary: frozenset[str] | None = None
         self._pairs: frozenset[tuple[str, str]] | None = None
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The distinct tokens."""
+        vocabulary = self._vocabulary
+        if vocabulary is None:
+            vocabulary = self._vocabulary = frozenset(self.tokens)
+        return vocabulary
 
     @classmethod
     def of(cls, text: str | None) -> PreparedText:
@@ -110,6 +143,11 @@ class CompiledKeyword:
     phrase: bool
     last_forms: frozenset[str]
     last_pairs: frozenset[tuple[str, str]] = frozenset()
+
+    def __hash__(self) -> int:
+        # Equal keywords have equal texts: hashing the text alone (its hash is cached by `str`) is enough,
+        # and compiled alerts are looked up by their keyword tuples while an index is built.
+        return hash(self.text)
 
     def index_keys(self) -> frozenset[str]:
         """Text tokens of which at least one must occur wherever this keyword occurs (for pruning)."""
@@ -211,6 +249,9 @@ class LocationMatcher:
     keyword: CompiledKeyword
     remote: bool
 
+    def __hash__(self) -> int:
+        return hash(self.text)  # as `CompiledKeyword.__hash__`
+
     def matches_location(self, location: PreparedLocation) -> bool:
         """Whether this filter string matches one posting location."""
         key = self.key
@@ -289,6 +330,13 @@ def _prepared_locations(
     return prepared, frozenset(keys), frozenset(vocabulary)
 
 
+@lru_cache(maxsize=16384)
+def _title_text(title: str | None) -> PreparedText:
+    # Boards post the same titles over and over ("Senior Software Engineer"); a prepared text is never changed
+    # but for its pairs, which are built the same way on first use, so one can be shared.
+    return PreparedText.of(title)
+
+
 def prepare(posting: Posting, *, document: str | None = None) -> PreparedPosting:
     """Tokenize and fold `posting` once (CONTRACT section 2 fields read: title, description_text, company,
     source, board, department, team, locations, workplace, employment_type, salary, posted_at).
@@ -300,7 +348,7 @@ def prepare(posting: Posting, *, document: str | None = None) -> PreparedPosting
         title_tokens, description_tokens = document_tokens(document)
         title, description = PreparedText(title_tokens), PreparedText(description_tokens)
     else:
-        title, description = PreparedText.of(posting.title), PreparedText.of(posting.description_text)
+        title, description = _title_text(posting.title), PreparedText.of(posting.description_text)
     locations, location_keys, location_vocabulary = _prepared_locations(tuple(posting.locations))
     return PreparedPosting(
         id=posting.id,
@@ -359,8 +407,30 @@ def _split(keywords: Sequence[CompiledKeyword]) -> tuple[frozenset[str], tuple[C
     return forms, tuple(keyword for keyword in keywords if len(keyword.tokens) > 1)
 
 
-def _keywords(values: Iterable[str]) -> tuple[CompiledKeyword, ...]:
-    return tuple(compile_keyword(value) for value in values)
+# Users' alerts repeat the same keyword lists, places and companies: each distinct list is compiled once, and
+# equal lists then share their compiled objects (which also makes the index's per-group lookups cheap).
+@lru_cache(maxsize=65536)
+def _keyword_list(
+    values: tuple[str, ...],
+) -> tuple[tuple[CompiledKeyword, ...], frozenset[str], tuple[CompiledKeyword, ...]]:
+    # The keywords; the forms of those of one token; those of several tokens.
+    keywords = tuple(compile_keyword(value) for value in values)
+    return (keywords, *_split(keywords))
+
+
+@lru_cache(maxsize=65536)
+def _location_list(
+    values: tuple[str, ...],
+) -> tuple[tuple[LocationMatcher, ...], frozenset[str], frozenset[str], tuple[CompiledKeyword, ...]]:
+    # The matchers; their keys; the forms of those of one token; those of several tokens.
+    locations = tuple(compile_location(value) for value in values)
+    forms, phrases = _split([matcher.keyword for matcher in locations])
+    return locations, frozenset(matcher.key for matcher in locations), forms, phrases
+
+
+@lru_cache(maxsize=65536)
+def _name_keys(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(fold_key(value) for value in values)
 
 
 def compile_alert(alert_id: str, filters: AlertFilters) -> CompiledAlert:
@@ -368,23 +438,19 @@ def compile_alert(alert_id: str, filters: AlertFilters) -> CompiledAlert:
 
     Raises ValueError for a keyword or location without a token, which `parse_filters` refuses.
     """
-    locations = tuple(compile_location(value) for value in filters.locations)
+    locations, location_keys, location_forms, location_phrases = _location_list(filters.locations)
     days = filters.min_posted_days_ago
-    keywords = _keywords(filters.keywords)
-    title_keywords = _keywords(filters.title_keywords)
-    exclude_keywords = _keywords(filters.exclude_keywords)
-    keyword_forms, keyword_phrases = _split(keywords)
-    title_forms, title_phrases = _split(title_keywords)
-    exclude_forms, exclude_phrases = _split(exclude_keywords)
-    location_forms, location_phrases = _split([matcher.keyword for matcher in locations])
+    keywords, keyword_forms, keyword_phrases = _keyword_list(filters.keywords)
+    title_keywords, title_forms, title_phrases = _keyword_list(filters.title_keywords)
+    exclude_keywords, exclude_forms, exclude_phrases = _keyword_list(filters.exclude_keywords)
     return CompiledAlert(
         alert_id=alert_id,
         filters=filters,
         keywords=keywords,
         title_keywords=title_keywords,
         exclude_keywords=exclude_keywords,
-        companies=frozenset(fold_key(value) for value in filters.companies),
-        departments=frozenset(fold_key(value) for value in filters.departments),
+        companies=_name_keys(filters.companies),
+        departments=_name_keys(filters.departments),
         locations=locations,
         location_remote=any(matcher.remote for matcher in locations),
         employment_types=frozenset(filters.employment_types),
@@ -398,7 +464,7 @@ def compile_alert(alert_id: str, filters: AlertFilters) -> CompiledAlert:
         title_phrases=title_phrases,
         exclude_forms=exclude_forms,
         exclude_phrases=exclude_phrases,
-        location_keys=frozenset(matcher.key for matcher in locations),
+        location_keys=location_keys,
         location_forms=location_forms,
         location_phrases=location_phrases,
     )
@@ -530,39 +596,44 @@ def _keyword_query(keyword: CompiledKeyword, field: str) -> SearchQuery:
     return _and(parts)
 
 
-def search_plan(alert: CompiledAlert) -> SearchPlan:
-    """The :class:`SearchPlan` of a compiled alert: one group per set list key (keywords, title_keywords,
-    companies, departments, locations, employment_types) plus `is_remote: true`."""
-    groups: list[SearchQuery] = []
-    keys: list[str] = []
-    exact: list[bool] = []
+#: The filter keys that give a search-plan group, in plan order (`is_remote` only when true).
+_GROUP_KEYS: tuple[str, ...] = (
+    "keywords",
+    "title_keywords",
+    "companies",
+    "departments",
+    "locations",
+    "employment_types",
+    "is_remote",
+)
 
-    def group(key: str, query: SearchQuery, is_exact: bool) -> None:
-        groups.append(query)
-        keys.append(key)
-        exact.append(is_exact)
 
-    if alert.keywords:
-        group(
-            "keywords",
-            _or(
-                _keyword_query(keyword, field)
-                for keyword in alert.keywords
-                for field in (FIELD_TITLE, FIELD_DESCRIPTION)
-            ),
-            not alert.keyword_phrases,
+def _group_keys(alert: CompiledAlert) -> list[str]:
+    """The keys of `alert` that give a group of its search plan, in plan order."""
+    # The compiled attributes, not `alert.filters`: a residual alert (see `residual`) has keys cleared.
+    keys = [key for key in _GROUP_KEYS[:-1] if getattr(alert, key)]
+    if alert.is_remote:
+        keys.append("is_remote")
+    return keys
+
+
+def _plan_group(alert: CompiledAlert, key: str) -> tuple[SearchQuery, bool]:
+    """The search-plan group of one set key of `alert` (one of `_group_keys(alert)`), and whether it is exact.
+
+    The group depends only on that key's filter value, so callers may share it among alerts.
+    """
+    if key == "keywords":
+        query = _or(
+            _keyword_query(keyword, field) for keyword in alert.keywords for field in (FIELD_TITLE, FIELD_DESCRIPTION)
         )
-    if alert.title_keywords:
-        group(
-            "title_keywords",
-            _or(_keyword_query(keyword, FIELD_TITLE) for keyword in alert.title_keywords),
-            not alert.title_phrases,
-        )
-    if alert.companies:
-        group("companies", _or((FIELD_COMPANY, key) for key in sorted(alert.companies)), True)
-    if alert.departments:
-        group("departments", _or((FIELD_DEPARTMENT, key) for key in sorted(alert.departments)), True)
-    if alert.locations:
+        return query, not alert.keyword_phrases
+    if key == "title_keywords":
+        return _or(_keyword_query(keyword, FIELD_TITLE) for keyword in alert.title_keywords), not alert.title_phrases
+    if key == "companies":
+        return _or((FIELD_COMPANY, value) for value in sorted(alert.companies)), True
+    if key == "departments":
+        return _or((FIELD_DEPARTMENT, value) for value in sorted(alert.departments)), True
+    if key == "locations":
         options: list[SearchQuery] = []
         for matcher in alert.locations:
             options.append((FIELD_LOCATION, matcher.key))
@@ -571,11 +642,16 @@ def search_plan(alert: CompiledAlert) -> SearchPlan:
                 options.append((FIELD_WORKPLACE, _REMOTE))
         # Exact: a key equals a city, region, country code or name exactly when it is among the posting's
         # location keys, and a one-token string occurs in a raw text exactly when one of its forms does.
-        group("locations", _or(options), not alert.location_phrases)
-    if alert.employment_types:
-        group("employment_types", _or((FIELD_EMPLOYMENT, value) for value in sorted(alert.employment_types)), True)
-    if alert.is_remote:
-        group("is_remote", (FIELD_WORKPLACE, _REMOTE), True)
+        return _or(options), not alert.location_phrases
+    if key == "employment_types":
+        return _or((FIELD_EMPLOYMENT, value) for value in sorted(alert.employment_types)), True
+    if key == "is_remote":
+        return (FIELD_WORKPLACE, _REMOTE), True
+    raise ValueError(f"{key!r} gives no search-plan group")
+
+
+def _excluded_terms(alert: CompiledAlert) -> tuple[Term, ...]:
+    """The terms whose presence alone makes `matches()` refuse a posting (see `SearchPlan.excluded`)."""
     excluded: list[Term] = []
     for keyword in alert.exclude_keywords:
         # Only a one-token keyword is excluded by one term; a phrase needs its tokens in order, which terms
@@ -584,11 +660,19 @@ def search_plan(alert: CompiledAlert) -> SearchPlan:
             excluded.extend((field, form) for form in sorted(keyword.last_forms) for field in ("t", "d"))
     if alert.is_remote is False:
         excluded.append((FIELD_WORKPLACE, _REMOTE))
+    return tuple(dict.fromkeys(excluded))
+
+
+def search_plan(alert: CompiledAlert) -> SearchPlan:
+    """The :class:`SearchPlan` of a compiled alert: one group per set list key (keywords, title_keywords,
+    companies, departments, locations, employment_types) plus `is_remote: true`."""
+    keys = _group_keys(alert)
+    groups = [_plan_group(alert, key) for key in keys]
     return SearchPlan(
-        groups=tuple(groups),
-        excluded=tuple(dict.fromkeys(excluded)),
+        groups=tuple(query for query, _ in groups),
+        excluded=_excluded_terms(alert),
         keys=tuple(keys),
-        exact=tuple(exact),
+        exact=tuple(is_exact for _, is_exact in groups),
         exclusions_exact=not alert.exclude_phrases,
     )
 
@@ -836,14 +920,12 @@ class TermStatistics:
     _GUESS = {"t": 0.01, "d": 0.05, "c": 0.002, "p": 0.01, "l": 0.02, "r": 0.02, "e": 0.2, "w": 0.3}
 
     def __init__(self, sample: Iterable[PreparedPosting] = ()) -> None:
-        counts: dict[str, dict[str, int]] = {field: {} for field in SEARCH_FIELDS}
+        counts: dict[str, Counter[str]] = {field: Counter() for field in SEARCH_FIELDS}
         size = 0
         for posting in sample:
             size += 1
             for field, values in posting_terms(posting).items():
-                table = counts[field]
-                for value in values:
-                    table[value] = table.get(value, 0) + 1
+                counts[field].update(values)  # counted in C
         self.size = size
         self._counts = counts
 
@@ -906,18 +988,51 @@ def _ngrams(prefix: str, tokens: Sequence[str]) -> list[str]:
     return grams
 
 
-def _index_terms(posting: PreparedPosting) -> set[str]:
-    """The posting's flat terms, its title and location n-grams, and "" (which every second group of one
-    term-less entry is filed under). A `set`, not a frozenset: `dict.keys() & set` walks the smaller side
-    only when the set is exactly a `set`."""
-    flat = flat_terms(posting)
-    flat.add("")
-    if len(posting.title.tokens) > 1:
-        flat.update(_ngrams(_TITLE_NGRAM, posting.title.tokens))
-    for location in posting.locations:
-        if len(location.raw.tokens) > 1:
-            flat.update(_ngrams(_RAW_NGRAM, location.raw.tokens))
-    return flat
+def _index_terms(posting: PreparedPosting, known: set[Term | str]) -> set[Term | str]:
+    """Those of the posting's index terms that are in `known` (the terms some entry of an index tests): its
+    flat terms, its title and location n-grams, and "" (which every second group of one term-less entry is
+    filed under). Every later test meets the same terms of its own as with all of them, on a set a tenth
+    the size. A `set`, not a frozenset: `dict.keys() & set` walks the smaller side only when the set is
+    exactly a `set`."""
+    # The description's tokens, by far the most, are met with `known` in C, without a set of their own.
+    terms = known.intersection(posting.description.tokens)
+    # Titles, places, companies and departments recur from posting to posting: their terms are cached.
+    terms.update(known.intersection(_title_terms(posting.title.tokens)))
+    terms.update(known.intersection(_place_terms(posting.locations)))
+    terms.update(known.intersection(_name_terms(FIELD_COMPANY, posting.company_keys)))
+    others = [""]
+    if posting.department_keys:
+        others += _name_terms(FIELD_DEPARTMENT, posting.department_keys)
+    if posting.employment_type:
+        others.append(_flat_term(FIELD_EMPLOYMENT, posting.employment_type))
+    if posting.workplace:
+        others.append(_flat_term(FIELD_WORKPLACE, posting.workplace))
+    terms.update(known.intersection(others))
+    return terms
+
+
+@lru_cache(maxsize=16384)
+def _title_terms(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    # A title's flat terms and n-grams.
+    return (*(_flat_term(FIELD_TITLE, token) for token in tokens), *_ngrams(_TITLE_NGRAM, tokens))
+
+
+@lru_cache(maxsize=16384)
+def _place_terms(locations: tuple[PreparedLocation, ...]) -> tuple[str, ...]:
+    # The flat location keys and raw-text terms of a posting's locations, and the raw texts' n-grams.
+    terms: list[str] = []
+    for location in locations:
+        keys = (location.city, location.region, location.country, *location.country_names)
+        terms += [_flat_term(FIELD_LOCATION, key) for key in keys if key]
+        terms += [_flat_term(FIELD_LOCATION_TEXT, token) for token in location.raw.vocabulary]
+        terms += _ngrams(_RAW_NGRAM, location.raw.tokens)
+    return tuple(terms)
+
+
+@lru_cache(maxsize=16384)
+def _name_terms(field: str, keys: frozenset[str]) -> tuple[str, ...]:
+    # The flat terms of a posting's company or department keys.
+    return tuple(_flat_term(field, key) for key in keys)
 
 
 def _phrase_terms(keyword: CompiledKeyword, field: str) -> frozenset[Term | str] | None:
@@ -967,14 +1082,26 @@ def _exact_cover(alert: CompiledAlert, key: str, plan_cover: frozenset[str]) -> 
     return plan_cover  # companies, departments, employment types, is_remote: always exact
 
 
-def _exclusions(alert: CompiledAlert, plan: SearchPlan) -> tuple[frozenset[Term | str], bool]:
+def _exclusions(alert: CompiledAlert) -> tuple[frozenset[Term | str], bool]:
     """Index terms whose presence refuses a posting, and whether they say every exclusion of `alert`."""
-    parts: list[frozenset[Term | str] | None] = [frozenset(_flat(plan.excluded))]
+    excluded = frozenset(_flat(_excluded_terms(alert)))
+    parts: list[frozenset[Term | str] | None] = [excluded]
     parts += [
         _phrase_terms(keyword, field) for keyword in alert.exclude_phrases for field in (FIELD_TITLE, FIELD_DESCRIPTION)
     ]
     exact = _any_of(parts)
-    return (exact, True) if exact is not None else (frozenset(_flat(plan.excluded)), False)
+    return (exact, True) if exact is not None else (excluded, False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """One search-plan group as the index uses it (shared by every alert with the same value of its key)."""
+
+    cost: float  # estimated share of postings meeting `cover`
+    cover: frozenset[str]  # flat terms of which one is present whenever the group holds
+    exact: frozenset[Term | str] | None  # index terms of which one is present exactly when the key passes
+    phrases: bool  # `exact` differs from `cover` (phrases: the cover is met, the phrases decide)
+    pairs: bool  # `exact` holds description pairs
 
 
 @dataclass(slots=True)
@@ -982,7 +1109,7 @@ class _Entry:
     """One distinct set of filters in an :class:`AlertIndex`, and the positions of the alerts that have it."""
 
     alert: CompiledAlert  # the first alert added with these filters
-    filed: frozenset[Term] | None  # None: not filed under any term (tested against every posting)
+    filed: frozenset[str] | None  # flat terms; None: not filed under any term (tested against every posting)
     second: frozenset[str]  # the second-rarest group's cover, flat ("" alone when there is none)
     checks: tuple[frozenset[Term | str], ...]  # index term sets that must each meet the posting's terms
     excluded: frozenset[Term | str]  # index terms whose presence refuses the posting
@@ -1001,6 +1128,46 @@ class _Entry:
 
 
 _NO_SECOND = frozenset(("",))
+
+
+def _pairs_from(text: PreparedText, heads: Iterable[str]) -> list[tuple[str, str]]:
+    """The pairs of adjacent tokens of `text` whose first token is in `heads` (`text.pairs()` restricted)."""
+    present = list(heads)
+    if not present:
+        return []
+    # A description has hundreds of pairs but holds few heads. In the tokens joined by single spaces (no
+    # token holds one), `str.find` reaches each " head " in C, and the token after it ends at the next space.
+    joined = " " + " ".join(text.tokens) + " "
+    pairs = []
+    for head in present:
+        needle = " " + head + " "
+        position = joined.find(needle)
+        while position != -1:
+            start = position + len(needle)
+            end = joined.find(" ", start)
+            if end > start:  # -1 after the last token
+                pairs.append((head, joined[start:end]))
+            position = joined.find(needle, start - 1)  # the next occurrence may share this one's last space
+    return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class _Pay:
+    """A posting's salary read once for comparing with many floors: yearly amount and currency code."""
+
+    yearly: float | None
+    currency: str
+
+    @classmethod
+    def of(cls, salary: Salary | None) -> _Pay | None:
+        return None if salary is None else cls(salary.yearly(), salary.currency.strip().upper())
+
+    def passes(self, minimum: int, currency: str | None) -> bool:
+        """`_salary_passes` for this salary."""
+        if currency is not None and self.currency != currency:
+            return False
+        # A salary object with neither bound says nothing about pay: it passes as "no salary" does.
+        return self.yearly is None or self.yearly >= minimum
 
 
 def _discard(table: dict[Any, set[int]], key: object, number: int) -> None:
@@ -1030,8 +1197,9 @@ class AlertIndex:
     def __init__(self, alerts: Iterable[CompiledAlert] = (), *, stats: TermStatistics | None = None) -> None:
         self.stats = stats or TermStatistics()
         self._reset()
-        for alert in alerts:
-            self.add(alert)
+        with collector_paused():
+            for alert in alerts:
+                self.add(alert)
 
     def _reset(self) -> None:
         self._alerts: list[CompiledAlert | None] = []  # by position, in the order added
@@ -1046,14 +1214,20 @@ class AlertIndex:
         self._by_within: dict[timedelta, set[int]] = {}
         self._by_salary: dict[tuple[int, str | None], set[int]] = {}
         self._repeated_ids = 0  # ids held by more than one alert (their filters are ORed)
-        # field -> first-group value -> second-group flat term ("" when none) -> entry numbers
-        self._tables: dict[str, dict[str, dict[str, list[int]]]] = {field: {} for field in SEARCH_FIELDS}
+        # first-group flat term -> second-group flat term ("" when none) -> entry numbers
+        self._table: dict[str, dict[str, list[int]]] = {}
+        # Every term that some entry is filed under or tests (with "", the filing of no second group): a
+        # posting's terms outside it change no answer, so a posting's terms are cut down to it first. It only
+        # grows (a stale term costs nothing) until the next rebuild.
+        self._known: set[Term | str] = {""}
+        # First tokens of the description pairs that some entry tests: only a posting's pairs that start with
+        # one of them can meet a test, so only those are built (a description has hundreds of pairs).
+        self._pair_heads: set[str] = set()
         self._unindexed: set[int] = set()
         self._size = 0
-        # Entries share their term sets where equal (most are: the same cities, skills and companies recur),
-        # which keeps the sets a posting meets few and hot in the CPU caches.
-        self._shared: dict[frozenset[Term | str], frozenset[Term | str]] = {}
-        self._covers: dict[SearchQuery, tuple[float, frozenset[Term]]] = {}
+        self._shared: dict[frozenset[Term | str], frozenset[Term | str]] = {}  # see `_share`
+        self._groups: dict[tuple[str, object], _Group] = {}  # (key, compiled value) -> group; see `_group`
+        self._excluded: dict[tuple[object, bool], tuple[frozenset[Term | str], bool, bool]] = {}
 
     @property
     def alerts(self) -> list[CompiledAlert]:
@@ -1082,35 +1256,39 @@ class AlertIndex:
 
     def _file(self, alert: CompiledAlert) -> int:
         number = len(self._entries)
-        plan = search_plan(alert)
-        covers = sorted(
-            ((*self._group_cover(group), key) for group, key in zip(plan.groups, plan.keys, strict=True)),
-            key=lambda item: item[0],
-        )
+        groups = sorted(((self._group(alert, key), key) for key in _group_keys(alert)), key=lambda item: item[0].cost)
         checks: list[frozenset[Term | str]] = []
         exact_keys: list[str] = []
-        for rank, (_, terms, key) in enumerate(covers):
-            flat = _flat(terms)
-            exact = _exact_cover(alert, key, flat)
+        pairs = False
+        for rank, (group, key) in enumerate(groups):
+            exact = group.exact
             if exact is not None:
                 exact_keys.append(key)
             if rank >= 2:
                 # A later group: its exact set decides it; else its cover prunes and `matches` decides.
-                checks.append(flat if exact is None else exact)
-            elif exact is not None and exact != flat:
-                checks.append(exact)  # a filing group of phrases: its cover is met, the phrases decide
-        excluded, exclusions_exact = _exclusions(alert, plan)
+                checks.append(group.cover if exact is None else exact)
+                pairs = pairs or group.pairs
+            elif group.phrases:
+                checks.append(group.exact)  # type: ignore[arg-type]  # a filing group of phrases: the phrases decide
+                pairs = pairs or group.pairs
+        excluded, exclusions_exact, excluded_pairs = self._exclusions(alert)
+        # Something is left for `matches` only where a group or the exclusions are not said by terms exactly.
+        residual = (
+            _residual(alert, exact_keys, limits=False, exclusions=not exclusions_exact)
+            if len(exact_keys) < len(groups) or not exclusions_exact
+            else None
+        )
         entry = _Entry(
             alert=alert,
-            filed=covers[0][1] if covers else None,
-            second=_flat(covers[1][1]) if len(covers) > 1 else _NO_SECOND,
-            checks=tuple(self._shared.setdefault(check, check) for check in checks),
-            excluded=self._shared.setdefault(excluded, excluded),
-            pairs=any(isinstance(term, tuple) for terms in (*checks, excluded) for term in terms),
+            filed=groups[0][0].cover if groups else None,
+            second=groups[1][0].cover if len(groups) > 1 else _NO_SECOND,
+            checks=tuple(checks),
+            excluded=excluded,
+            pairs=pairs or excluded_pairs,
             within=alert.posted_within,
             salary_min=alert.salary_min,
             salary_currency=alert.salary_currency,
-            residual=_residual(alert, exact_keys, limits=False, exclusions=not exclusions_exact),
+            residual=residual,
             owners=[],
         )
         self._entries.append(entry)
@@ -1123,18 +1301,61 @@ class AlertIndex:
         if entry.filed is None:
             self._unindexed.add(number)
             return number
-        for field, value in entry.filed:
-            branch = self._tables[field].setdefault(value, {})
+        for first in entry.filed:
+            branch = self._table.setdefault(first, {})
             for term in entry.second:
-                branch.setdefault(term, []).append(number)
+                filed = branch.get(term)
+                if filed is None:
+                    branch[term] = [number]
+                else:
+                    filed.append(number)
         return number
 
-    def _group_cover(self, group: SearchQuery) -> tuple[float, frozenset[Term]]:
-        # The same groups (a city, a skill, a company) recur across alerts: their covers are kept.
-        cover = self._covers.get(group)
-        if cover is None:
-            cover = self._covers[group] = _cover(group, self.stats)
-        return cover
+    def _share(self, terms: frozenset[Term | str]) -> frozenset[Term | str]:
+        # Entries share their term sets where equal (most are: the same cities, skills and companies recur),
+        # which keeps the sets a posting meets few and hot in the CPU caches. Every set an entry is filed
+        # under or tests passes through here, so here its terms become known.
+        shared = self._shared.get(terms)
+        if shared is None:
+            shared = self._shared[terms] = terms
+            self._known.update(terms)
+        return shared
+
+    def _paired(self, terms: frozenset[Term | str]) -> bool:
+        # Whether `terms` holds description pairs; their first tokens become heads (see `_pairs_from`).
+        heads = [term[0] for term in terms if isinstance(term, tuple)]
+        self._pair_heads.update(heads)
+        self._known.update(heads)
+        return bool(heads)
+
+    def _group(self, alert: CompiledAlert, key: str) -> _Group:
+        """The search-plan group of `alert`'s `key`, made once per distinct value of that key (a city, a skill
+        list, a company recur across many alerts)."""
+        value = getattr(alert, key)
+        group = self._groups.get((key, value))
+        if group is None:
+            query, _ = _plan_group(alert, key)
+            cost, terms = _cover(query, self.stats)
+            cover = _flat(terms)
+            exact = _exact_cover(alert, key, cover)
+            group = self._groups[(key, value)] = _Group(
+                cost=cost,
+                cover=self._share(cover),  # type: ignore[arg-type]
+                exact=None if exact is None else self._share(exact),
+                phrases=exact is not None and exact != cover,
+                pairs=exact is not None and self._paired(exact),
+            )
+        return group
+
+    def _exclusions(self, alert: CompiledAlert) -> tuple[frozenset[Term | str], bool, bool]:
+        """`_exclusions(alert)` (terms, whether exact), made once per distinct exclusion list; and whether the
+        terms hold description pairs."""
+        value = (alert.exclude_keywords, alert.is_remote is False)
+        known = self._excluded.get(value)
+        if known is None:
+            terms, exact = _exclusions(alert)
+            known = self._excluded[value] = (self._share(terms), exact, self._paired(terms))
+        return known
 
     def remove(self, alert_id: str) -> int:
         """Drop every alert with `alert_id`; returns how many were dropped."""
@@ -1154,8 +1375,9 @@ class AlertIndex:
         if len(self._alerts) > 64 and self._size < len(self._alerts) // 2:
             alerts = self.alerts
             self._reset()
-            for alert in alerts:
-                self.add(alert)
+            with collector_paused():
+                for alert in alerts:
+                    self.add(alert)
         return len(positions)
 
     def _unfile(self, number: int, entry: _Entry) -> None:
@@ -1169,54 +1391,47 @@ class AlertIndex:
         if entry.filed is None:
             self._unindexed.discard(number)
             return
-        for field, value in entry.filed:
-            table = self._tables[field]
-            branch = table[value]
+        for first in entry.filed:
+            branch = self._table[first]
             for term in entry.second:
                 filed = branch[term]
                 filed.remove(number)
                 if not filed:
                     del branch[term]
             if not branch:
-                del table[value]
+                del self._table[first]
 
-    def _found(self, posting: PreparedPosting, terms: set[str]) -> set[int]:
+    def _found(self, terms: set[Term | str]) -> set[int]:
         """The entries reached through a pair of the posting's terms (`terms`: its `_index_terms`)."""
         found = set(self._unindexed)
-        for field, values in posting_terms(posting).items():
-            table = self._tables[field]
-            if not table:
-                continue
-            if len(values) > len(table):
-                # A long description against a small table: walk the table instead.
-                branches = [branch for value, branch in table.items() if value in values]
-            else:
-                branches = [branch for branch in map(table.get, values) if branch]
-            for branch in branches:
-                # Both sides are hashed: the intersection walks the smaller one in C.
-                for term in branch.keys() & terms:
-                    found.update(branch[term])
+        table = self._table
+        # Both sides are hashed: each intersection walks the smaller side in C.
+        for first in table.keys() & terms:
+            branch = table[first]
+            for term in branch.keys() & terms:
+                found.update(branch[term])
         return found
 
     def _accepted(self, posting: PreparedPosting, *, now: datetime | None) -> list[int]:
         """Positions of the alerts whose entries pass every set test (and, with `now`, every other test),
         ascending."""
-        terms = _index_terms(posting)
-        found = self._found(posting, terms)
+        terms = _index_terms(posting, self._known)
+        found = self._found(terms)
         if not found:
             return []
         direct = found & self._direct
         posted_at, salary = posting.posted_at, posting.salary
         age = None if now is None or posted_at is None else _aware(now) - posted_at
+        pay = _Pay.of(salary)
         accepted = direct
         if accepted and now is not None:
             if age is not None:
                 for within, numbers in self._by_within.items():
                     if age > within:
                         accepted = accepted - numbers  # walks `accepted`, the smaller set
-            if salary is not None:
+            if pay is not None:
                 for (floor, currency), numbers in self._by_salary.items():
-                    if not _salary_passes(salary, floor, currency):
+                    if not pay.passes(floor, currency):
                         accepted = accepted - numbers
         entries = self._entries
         positions: list[int] = []
@@ -1228,7 +1443,8 @@ class AlertIndex:
             if entry is None:
                 continue
             if entry.pairs and not paired:
-                terms.update(posting.description.pairs())  # type: ignore[arg-type]
+                # The heads are known terms, so those in the description are among the posting's terms.
+                terms.update(_pairs_from(posting.description, self._pair_heads.intersection(terms)))
                 paired = True
             if not entry.excluded.isdisjoint(terms):
                 continue
@@ -1240,7 +1456,7 @@ class AlertIndex:
                     if entry.within is not None and age is not None and age > entry.within:
                         continue
                     minimum = entry.salary_min
-                    if minimum is not None and not _salary_passes(salary, minimum, entry.salary_currency):
+                    if minimum is not None and pay is not None and not pay.passes(minimum, entry.salary_currency):
                         continue
                     if entry.residual is not None and not matches(posting, entry.residual, now=now):
                         continue
@@ -1264,6 +1480,8 @@ class AlertIndex:
 
 #: How many postings `match_all` reads ahead to estimate how rare each term is.
 SAMPLE_SIZE = 1000
+#: How many postings `match_all` matches between two runs of yielding their pairs.
+MATCH_CHUNK = 100
 
 
 def match_all(
@@ -1281,19 +1499,20 @@ def match_all(
     a repeated posting id yields only alert ids not yet yielded for it (which keeps the alert ids yielded
     per posting id in memory). Cost grows with the candidates each posting meets, not alerts x postings.
     """
-    compiled = compile_alerts(alerts)
     stream = iter(postings)
     sample: list[PreparedPosting] = []
     failure: BaseException | None = None
-    try:
-        for posting in stream:
-            sample.append(_prepare_with_id(posting))
-            if len(sample) >= SAMPLE_SIZE:
-                break
-    except Exception as error:  # re-raised below, after the pairs of the postings read before it
-        failure = error
-    index = AlertIndex(compiled, stats=TermStatistics(sample))
-    del compiled
+    with collector_paused():
+        compiled = compile_alerts(alerts)
+        try:
+            for posting in stream:
+                sample.append(_prepare_with_id(posting))
+                if len(sample) >= SAMPLE_SIZE:
+                    break
+        except Exception as error:  # re-raised below, after the pairs of the postings read before it
+            failure = error
+        index = AlertIndex(compiled, stats=TermStatistics(sample))
+        del compiled
     # The alert ids yielded per posting id: the list `match` returned, made a set only if the id repeats.
     yielded: dict[str, list[str] | set[str]] = {}
 
@@ -1308,14 +1527,43 @@ def match_all(
             done.update(hits)
         return zip(hits, repeat(posting_id))
 
-    for prepared in sample:
-        yield from emit(prepared.id or "", index.match(prepared, now=now))
+    # Postings are matched a chunk at a time with the collector paused; the pairs are yielded outside, so
+    # the caller's code runs as it would.
+    with collector_paused():
+        chunk = [(prepared.id or "", index.match(prepared, now=now)) for prepared in sample]
     del sample
-    if failure is not None:
-        raise failure
-    for posting in stream:
-        prepared = _prepare_with_id(posting)
-        yield from emit(prepared.id or "", index.match(prepared, now=now))
+    with _heap_frozen():
+        while True:
+            for posting_id, hits in chunk:
+                yield from emit(posting_id, hits)
+            if failure is not None:
+                raise failure
+            with collector_paused():
+                chunk = []
+                try:
+                    for posting in islice(stream, MATCH_CHUNK):
+                        prepared = _prepare_with_id(posting)
+                        chunk.append((prepared.id or "", index.match(prepared, now=now)))
+                except Exception as error:  # re-raised above, after the pairs of the postings before it
+                    failure = error
+            if not chunk and failure is None:
+                return
+
+
+@contextmanager
+def _heap_frozen() -> Iterator[None]:
+    # While `match_all` streams its pairs, the caller keeps collecting them (millions at 100K alerts), and
+    # each time they grow the heap by a quarter the collector walks all of it, the index's hundreds of
+    # thousands of sets included. `gc.freeze` sets what exists now aside from those walks until the end;
+    # nothing is lost (frozen garbage is collected after `gc.unfreeze`). Left alone if someone else froze.
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def compile_alerts(alerts: Iterable[tuple[str, AlertFilters]]) -> list[CompiledAlert]:
@@ -1323,13 +1571,14 @@ def compile_alerts(alerts: Iterable[tuple[str, AlertFilters]]) -> list[CompiledA
     repeat a lot); the copies differ only in `alert_id`."""
     compiled: list[CompiledAlert] = []
     known: dict[AlertFilters, CompiledAlert] = {}
-    for alert_id, filters in alerts:
-        alert = known.get(filters)
-        if alert is None:
-            alert = known[filters] = compile_alert(alert_id, filters)
-        elif alert.alert_id != alert_id:
-            alert = replace(alert, alert_id=alert_id)
-        compiled.append(alert)
+    with collector_paused():
+        for alert_id, filters in alerts:
+            alert = known.get(filters)
+            if alert is None:
+                alert = known[filters] = compile_alert(alert_id, filters)
+            elif alert.alert_id != alert_id:
+                alert = replace(alert, alert_id=alert_id)
+            compiled.append(alert)
     return compiled
 
 

@@ -66,7 +66,8 @@ def fold_key(text: str) -> str:
 _ASCII_TOKEN_RE = re.compile(r"(?:(?<![a-z0-9])\.)?[a-z0-9]+(?:[+#]++(?![a-z0-9]))?")
 # ASCII characters that are neither letters, digits nor one of `.+#` separate tokens whatever surrounds them.
 _ASCII_SEPARATORS = "".join(chr(code) for code in range(128) if not chr(code).isalnum() and chr(code) not in ".+#")
-_TO_SPACE = str.maketrans(_ASCII_SEPARATORS, " " * len(_ASCII_SEPARATORS))
+# As a table for `bytes.translate`, which maps ASCII text about twice as fast as `str.translate` does.
+_TO_SPACE = bytes(ord(" ") if chr(code) in _ASCII_SEPARATORS else code for code in range(256))
 # From a `.`, `+` or `#` to the end of its space-delimited word: the only places needing the full rule.
 _SPECIAL_RE = re.compile(r"[.+#][^ ]*")
 # Whether some space-delimited word is not one whole token (`.`? letters and digits, then `+`/`#`s): a `.`
@@ -105,10 +106,23 @@ def tokenize_folded(folded: str) -> list[str]:
     # belongs to a token, and that is most of them; "C++", "C#", ".NET" and "5+" are whole words already.
     # Only when some word is not one whole token ("Node.js", "e.g", "C#.NET") do the words holding a `.`,
     # `+` or `#` go through the regex.
-    text = folded.translate(_TO_SPACE).replace(". ", "  ").rstrip(".")
-    if _NOT_WHOLE_RE.search(text):
+    text = folded.encode("ascii").translate(_TO_SPACE).decode("ascii").replace(". ", "  ").rstrip(".")
+    if _has_split_word(text):
         text = _SPECIAL_RE.sub(_split_special, text)
     return text.split()
+
+
+def _has_split_word(text: str) -> bool:
+    """`_NOT_WHOLE_RE.search(text)`, tried only where a `.`, `+` or `#` stands: a description holds a few
+    of them in several KB, and `str.find` reaches each far sooner than the regex's scan does."""
+    for char in ".+#":
+        position = text.find(char)
+        while position != -1:
+            # Anchored at `position`; the pattern's look-behinds still see the text before it.
+            if _NOT_WHOLE_RE.match(text, position):
+                return True
+            position = text.find(char, position + 1)
+    return False
 
 
 def tokenize(text: str) -> list[str]:

@@ -20,7 +20,7 @@ from sqlalchemy import String, cast
 from sqlmodel import Session, col, select
 
 from jobwatch.core.filters import FilterError, parse_filters
-from jobwatch.core.matching import AlertIndex, TermStatistics, compile_alert, prepare
+from jobwatch.core.matching import AlertIndex, TermStatistics, collector_paused, compile_alert, prepare
 from jobwatch.models import JobAlert, JobPosting
 from jobwatch.storage import posting_from_row
 
@@ -49,7 +49,8 @@ class AlertEngine:
         ).all()
         current = {alert_id: (updated_at, text) for alert_id, updated_at, text in rows if alert_id is not None}
         summary = RefreshSummary()
-        with self.lock:
+        # The first refresh compiles every active alert: the collector is paused as for any index build.
+        with self.lock, collector_paused():
             for alert_id in [known for known in self.versions if known not in current]:
                 del self.versions[alert_id]
                 self.index.remove(str(alert_id))

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from jobwatch.core.matching import prepare
+from jobwatch.core.matching import collector_paused, prepare
 from jobwatch.db import session_scope
 from jobwatch.models import AlertMatch, JobAlert, JobPosting, Notification, UserJobInteraction, utcnow
 from jobwatch.services.alert_index import alert_engine
@@ -68,9 +68,11 @@ def _match_batch(*, session: Session, now: datetime) -> MatchSummary:
     # that the web app created, changed, paused or deleted since the last batch are taken as they are now.
     index = alert_engine(session).index
     pairs: list[tuple[int, JobPosting]] = []
-    for row in candidates:
-        prepared = prepare(posting_from_row(row), document=row.search_tokens)
-        pairs.extend((int(alert_key), row) for alert_key in index.match(prepared, now=now))
+    with collector_paused():  # a batch allocates many short-lived sets; see `collector_paused`
+        for row in candidates:
+            # The stored search tokens spare tokenizing the title and description again.
+            prepared = prepare(posting_from_row(row), document=row.search_tokens)
+            pairs.extend((int(alert_key), row) for alert_key in index.match(prepared, now=now))
     by_id: dict[int, JobAlert] = {}
     if pairs:
         matched_ids = {alert_id for alert_id, _ in pairs}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,8 +15,10 @@ from jobwatch.core.filters import AlertFilters, FilterError, parse_filters
 from jobwatch.core.matching import (
     AlertIndex,
     PreparedPosting,
+    PreparedText,
     SearchPlan,
     TermStatistics,
+    _pairs_from,
     compile_alert,
     document_filter,
     document_tokens,
@@ -459,8 +462,9 @@ def test_index_files_each_alert_under_its_rarest_group() -> None:
     alert = compile_alert("a", parse_filters({"keywords": ["python"], "locations": ["Paris"]}))
     index = AlertIndex([alert], stats=TermStatistics(sample))
     # "python" is in every sampled posting, "Paris" in one: the alert is filed under Paris, then python.
-    assert set(index._tables["l"]) | set(index._tables["r"]) >= {"paris"}
-    assert not index._tables["t"] and not index._tables["d"]
+    # First-level keys are flat terms: " l" + a location key, " r" + a location text token.
+    assert set(index._table) >= {" lparis", " rparis"}
+    assert "python" not in index._table and " tpython" not in index._table
     assert index.candidates(prepare(make_posting("Python Engineer", locations=berlin))) == []
     assert index.candidates(prepare(make_posting("Chef", locations=[Location(raw="Paris, France")]))) == []
     paris = make_posting("Python Engineer", locations=[Location(raw="Paris, France")])
@@ -707,13 +711,13 @@ def alert_filters(draw: st.DrawFn) -> dict[str, Any]:
     return filters
 
 
-@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(postings(), alert_filters())
 def test_matches_agrees_with_reference(posting: Posting, filters: dict[str, Any]) -> None:
     assert accepts(filters, posting) == reference_matches(posting, filters, NOW)
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.data())
 def test_match_all_agrees_with_reference(data: st.DataObject) -> None:
     jobs = [data.draw(postings(id=f"j{n}")) for n in range(data.draw(st.integers(0, 6)))]
@@ -727,7 +731,7 @@ def test_unvalidated_keyword_without_tokens_is_refused_not_dropped() -> None:
         compile_alert("a", AlertFilters(keywords=("--",)))
 
 
-@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(postings(), alert_filters())
 def test_search_plan_holds_whenever_the_alert_matches(posting: Posting, filters: dict[str, Any]) -> None:
     # The plan prunes for the alert index and for the preview's full-text query: it must never refuse a match.
@@ -737,7 +741,7 @@ def test_search_plan_holds_whenever_the_alert_matches(posting: Posting, filters:
         assert _plan_holds(search_plan(alert), prepared)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(postings(), alert_filters())
 def test_posting_prepared_from_its_document_matches_alike(posting: Posting, filters: dict[str, Any]) -> None:
     prepared = prepare(posting)
@@ -761,7 +765,7 @@ def test_document_round_trips_tokens(text: str) -> None:
     assert title == expected and description == expected
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="xXpPhdsuz0a9 +#.-é日\u0301", max_size=40), st.text(alphabet="xpd s+#.Cé", max_size=40))
 def test_document_round_trips_any_tokens(title: str, description: str) -> None:
     # Every escape (`xx`, `xp`, `xh`, `xd`, `xu...`) next to every other, read back in order.
@@ -772,7 +776,7 @@ def test_document_round_trips_any_tokens(title: str, description: str) -> None:
     )
 
 
-@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(postings(), alert_filters())
 def test_document_filter_holds_whenever_the_alert_matches(posting: Posting, filters: dict[str, Any]) -> None:
     # The preview skips a posting whose stored document fails this filter: it must never skip a match.
@@ -817,3 +821,30 @@ def test_index_follows_removed_alerts_with_freshness_and_salary() -> None:
     assert index.match(new_and_rich, now=NOW) == ["f2"]
     assert index.remove("f2") == 1
     assert index.match(new_and_rich, now=NOW) == [] and not index._by_within and not index._by_salary
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "aa", "c++", ".net", "ab"]), max_size=10),
+    st.sets(st.sampled_from(["a", "b", "aa", "c++", ".net", "x"]), max_size=3),
+)
+def test_index_builds_exactly_the_description_pairs_after_its_heads(tokens: list[str], heads: set[str]) -> None:
+    # The index builds only the description pairs whose first token some entry tests, by searching the joined
+    # tokens: it must find every such pair, overlapping and repeated ones included, and nothing else.
+    text = PreparedText(tokens)
+    assert set(_pairs_from(text, heads)) == {pair for pair in text.pairs() if pair[0] in heads}
+
+
+def test_match_all_leaves_the_garbage_collector_as_it_found_it() -> None:
+    postings = [make_posting("Python Engineer", id=f"j{n}") for n in range(3)]
+    alerts = [("a", parse_filters({"keywords": ["python"]}))]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    pairs = match_all(postings, alerts, now=NOW)
+    assert next(pairs) == ("a", "j0")
+    assert gc.isenabled()  # the caller's code between two pairs runs with the collector on
+    assert list(pairs) == [("a", "j1"), ("a", "j2")]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    abandoned = match_all(postings, alerts, now=NOW)
+    next(abandoned)
+    abandoned.close()  # a caller that stops early: what was set aside is handed back
+    assert gc.isenabled() and gc.get_freeze_count() == 0
