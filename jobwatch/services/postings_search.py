@@ -55,7 +55,13 @@ from jobwatch.core.matching import (
 from jobwatch.core.postings import Posting
 from jobwatch.errors import BadInput
 from jobwatch.models import Board, JobPosting, UserJobInteraction, utcnow
-from jobwatch.services.alerts import PostingSummary, full_text_condition, full_text_query, validate_filters
+from jobwatch.services.alerts import (
+    PostingSummary,
+    full_text_condition,
+    full_text_query,
+    full_text_scans,
+    validate_filters,
+)
 from jobwatch.storage import locations_text
 
 #: Facet names, in the order the page shows them.
@@ -516,6 +522,22 @@ def search_postings(
     page = max(1, page)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     keywords = request.keywords()
+    if not keywords:
+        return _search(session, request, [], page, page_size, now, with_facets=with_facets)
+    with full_text_scans(session):
+        return _search(session, request, keywords, page, page_size, now, with_facets=with_facets)
+
+
+def _search(
+    session: Session,
+    request: SearchRequest,
+    keywords: list[str],
+    page: int,
+    page_size: int,
+    now: datetime,
+    *,
+    with_facets: bool = True,
+) -> SearchResult:
     text_condition, capped = (
         _text_condition(session, keywords, open_only=not request.include_closed) if keywords else (None, False)
     )
