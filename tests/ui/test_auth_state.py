@@ -250,8 +250,14 @@ def test_signed_in_user_builds_previews_saves_and_deletes_an_alert(db: Engine) -
     assert [p.title for p in builder.preview_postings] == ["Python Developer"]
 
     call(AlertBuilderState.set_field, builder, "posted_within", "soon")
-    assert "min_posted_days_ago" in builder.field_errors and builder.preview_ready is False
+    # Shown under its own field ("Posted within (days)"), whose name differs from the filter key.
+    assert "whole number of days" in builder.field_errors["posted_within"] and builder.preview_ready is False
+    call(AlertBuilderState.set_field, builder, "posted_within", "400")  # out of range: the core's message
+    assert set(builder.field_errors) == {"posted_within"} and builder.preview_ready is False
     call(AlertBuilderState.set_field, builder, "posted_within", "")
+    call(AlertBuilderState.set_field, builder, "min_salary", "lots")
+    assert "yearly amount" in builder.field_errors["min_salary"]
+    call(AlertBuilderState.set_field, builder, "min_salary", "")
     call(AlertBuilderState.set_field, builder, "employment_types", "freelance")
     assert "freelance" in builder.field_errors["employment_types"]
     call(AlertBuilderState.set_field, builder, "employment_types", "Full time")

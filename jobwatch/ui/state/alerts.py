@@ -253,6 +253,15 @@ def build_filters(fields: dict[str, Any], chips: dict[str, list[str]] | None = N
     return filters
 
 
+#: Filter keys whose builder field has another name (the page looks errors up by field name).
+FORM_FIELDS = {"min_posted_days_ago": "posted_within", "salary_min": "min_salary", "is_remote": "remote_only"}
+
+
+def form_field(key: str | None) -> str:
+    """The builder field that shows errors of filter key `key` ("" for errors of the whole form)."""
+    return FORM_FIELDS.get(key or "", key or "")
+
+
 def explain(exc: BadInput) -> tuple[str | None, str]:
     """`(filter key or None, message)` for a service's `BadInput`, worded with the form's labels."""
     cause = exc.__cause__
@@ -383,7 +392,7 @@ class AlertBuilderState(AuthState):
         try:
             filters = self._filters()
         except FormProblem as problem:
-            self.field_errors = {problem.key or "": str(problem)}
+            self.field_errors = {form_field(problem.key): str(problem)}
             self._clear_preview("Fix the marked field to see matching jobs.")
             return
         if not any(filters.get(key) for key in REQUIRED_ANY_OF):
@@ -395,7 +404,7 @@ class AlertBuilderState(AuthState):
         except BadInput as exc:
             key, message = explain(exc)
             if key is not None:
-                self.field_errors = {key: message}
+                self.field_errors = {form_field(key): message}
             self._clear_preview(message)
             return
         count = f"{result.count:,}+" if result.capped else f"{result.count:,}"
@@ -575,7 +584,7 @@ class AlertBuilderState(AuthState):
             if key is None and "name" in message.lower():
                 key = "name"
             if key is not None:
-                self.field_errors = {**self.field_errors, key: message}
+                self.field_errors = {**self.field_errors, form_field(key): message}
             self.form_error = message
             return None
         name = " ".join(self.name.split())
