@@ -196,14 +196,17 @@ def setup_process() -> None:
 # --- HTTP: request ids and security headers ------------------------------------------------------------
 
 #: The Content-Security-Policy of every page. Reflex's production build (React Router with Vite) puts inline
-#: scripts in each page and Radix Themes sets inline styles, hence `'unsafe-inline'` for both; everything
-#: else is this origin only: no third-party scripts, frames, objects or form targets. `connect-src` allows
+#: scripts in each page and Radix Themes sets inline styles, hence `'unsafe-inline'` for both; the Reflex
+#: client runs the scripts the server sends with an event (toasts, downloads, scrolling: `utils/state.js`
+#: evaluates them), hence `'unsafe-eval'` (without it they fail silently: the browser tests watch for that,
+#: tests/e2e/conftest.py). Output escaping, not the CSP, is what keeps scraped text inert. Everything else is
+#: this origin only: no third-party scripts, frames, objects or form targets. `connect-src` allows
 #: the websocket that the Reflex client opens to the same host (`ws:`/`wss:` for browsers that do not count a
 #: websocket to the same host as `'self'`).
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline'",
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "font-src 'self' data:",

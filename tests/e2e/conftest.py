@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Playwright
 
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
+#: Console messages with which Reflex reports an error it caught (its frontend, `utils/state.js`).
+SWALLOWED_ERRORS = ("_call_script", "_call_function")
 
 
 def artifact_name(text: str) -> str:
@@ -75,7 +77,8 @@ class BrowserSession:
         """Record `page`'s console errors and uncaught errors (done for every page of `open()`'s contexts)."""
 
         def on_console(message: ConsoleMessage) -> None:
-            if message.type == "error":
+            # Reflex logs a failed `rx.call_script` (e.g. an eval the CSP refuses) with console.log, not error.
+            if message.type == "error" or message.text.startswith(SWALLOWED_ERRORS):
                 self.problems.append(f"console error: {message.text} ({message.location.get('url') or page.url})")
 
         page.on("console", on_console)
