@@ -119,10 +119,11 @@ async def unsubscribe_post(request: Request) -> HTMLResponse:
     described = await run_in_threadpool(_describe, token)
     account_wide = described is None or described[0] or scope == "all"
     what = "No more digest emails will be sent." if account_wide else "This alert sends no more digest emails."
+    # Email for every alert comes back on /settings; one alert's email comes back on /alerts ("Email on").
+    where = '<a href="/settings">your settings</a>' if account_wide else '<a href="/alerts">your alerts page</a>'
     return _page(
         "You are unsubscribed",
-        f'<p style="line-height:1.5">{what} Your inbox keeps working. You can turn email back on for any alert '
-        'in <a href="/settings">your settings</a>.</p>',
+        f'<p style="line-height:1.5">{what} Your inbox keeps working. You can turn email back on in {where}.</p>',
     )
 
 

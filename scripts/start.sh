@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 PORT="${PORT:-8000}"
+# Links in emails and feeds point at APP_URL: on another port, they follow it unless APP_URL is set.
+export APP_URL="${APP_URL:-http://localhost:$PORT}"
 
 .venv/bin/jobwatch db upgrade
 .venv/bin/jobwatch worker &

@@ -109,6 +109,7 @@ def test_one_click_stops_only_the_alert_of_the_email(client: AsgiClient, db: Eng
     )
     assert response.status_code == 200 and "set-cookie" not in response.headers
     assert _alerts(db, user_id) == {"Python": ["inbox"], "Rust <b>": ["inbox", "email"]}
+    assert '<a href="/alerts">' in response.text  # where this alert's email comes back on ("Email on")
     # The token does not expire and a repeat is harmless.
     assert client.post(f"/unsubscribe?token={token}", content="List-Unsubscribe=One-Click").status_code == 200
 
@@ -120,7 +121,7 @@ def test_stop_all_from_the_confirmation_page(client: AsgiClient, db: Engine) -> 
     assert "Rust &lt;b&gt;" not in page  # alert names are escaped wherever they appear
     assert "&amp;scope=all" in page
     response = client.post(f"/unsubscribe?token={token}&scope=all", data={"List-Unsubscribe": "One-Click"})
-    assert response.status_code == 200
+    assert response.status_code == 200 and '<a href="/settings">' in response.text  # "every alert again"
     assert _alerts(db, user_id) == {"Python": ["inbox"], "Rust <b>": ["inbox"]}
 
 
