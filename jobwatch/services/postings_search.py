@@ -60,6 +60,7 @@ from jobwatch.services.alerts import (
     full_text_condition,
     full_text_query,
     full_text_scans,
+    summarize_posting,
     validate_filters,
 )
 from jobwatch.storage import locations_text
@@ -468,20 +469,6 @@ def _facets(
     return facets
 
 
-def summary_of(row: JobPosting) -> PostingSummary:
-    """The list view of a stored posting (as `alerts.summarize_posting`)."""
-    return PostingSummary(
-        id=row.id or 0,
-        title=row.title,
-        company=row.company,
-        location=locations_text(row.locations),
-        url=row.url,
-        workplace=row.workplace,
-        posted_at=row.posted_at,
-        closed=row.closed_at is not None,
-    )
-
-
 def validate_request(request: SearchRequest) -> SearchRequest:
     """`request` with its values checked: raises `BadInput` for an unknown workplace, employment type or
     posted-within choice, or for more than 50 values in a facet."""
@@ -554,7 +541,7 @@ def _search(
     return SearchResult(
         total=total,
         capped=capped,
-        postings=[summary_of(row) for row in rows],
+        postings=[summarize_posting(row) for row in rows],
         facets=_cached_facets(session, request, conditions, now) if with_facets else {},
         page=page,
         page_size=page_size,

@@ -69,3 +69,36 @@ VISUALLY_HIDDEN = {
 def hidden_label(text: str, html_for: str) -> rx.Component:
     """A `<label for=...>` only screen readers see (for a field whose purpose the layout shows)."""
     return rx.el.label(text, html_for=html_for, style=VISUALLY_HIDDEN)
+
+
+def pager(page: Any, page_count: Any, go_to_page: Any) -> rx.Component:
+    """`Previous page` / `Page N of M` / `Next page` under a paged list (shown only when there are several
+    pages): `page` and `page_count` are the state's Vars, `go_to_page` its event handler taking a page number."""
+    return rx.cond(
+        page_count > 1,
+        rx.el.nav(
+            rx.flex(
+                rx.button(
+                    "Previous page",
+                    on_click=go_to_page(page - 1),
+                    disabled=page <= 1,
+                    variant="soft",
+                    size="2",
+                    type="button",
+                ),
+                rx.text("Page ", page, " of ", page_count, size="2", aria_live="polite"),
+                rx.button(
+                    "Next page",
+                    on_click=go_to_page(page + 1),
+                    disabled=page >= page_count,
+                    variant="soft",
+                    size="2",
+                    type="button",
+                ),
+                spacing="3",
+                align="center",
+                justify="center",
+            ),
+            aria_label="Pages",
+        ),
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from jobwatch.ui.components.forms import VISUALLY_HIDDEN, label
+from jobwatch.ui.components.forms import VISUALLY_HIDDEN, label, pager
 from jobwatch.ui.components.layout import empty_state, loading_list, protected
 from jobwatch.ui.pages.alerts import SELECT_STYLE
 from jobwatch.ui.pages.jobs import closed_badge
@@ -169,37 +169,6 @@ def _controls() -> rx.Component:
     )
 
 
-def _pager() -> rx.Component:
-    return rx.cond(
-        InboxState.page_count > 1,
-        rx.el.nav(
-            rx.flex(
-                rx.button(
-                    "Previous page",
-                    on_click=InboxState.go_to_page(InboxState.page - 1),
-                    disabled=InboxState.page <= 1,
-                    variant="soft",
-                    size="2",
-                    type="button",
-                ),
-                rx.text("Page ", InboxState.page, " of ", InboxState.page_count, size="2"),
-                rx.button(
-                    "Next page",
-                    on_click=InboxState.go_to_page(InboxState.page + 1),
-                    disabled=InboxState.page >= InboxState.page_count,
-                    variant="soft",
-                    size="2",
-                    type="button",
-                ),
-                spacing="3",
-                align="center",
-                justify="center",
-            ),
-            aria_label="Pages",
-        ),
-    )
-
-
 def inbox_page() -> rx.Component:
     """`/inbox`: one card per notification, newest first among the unread, then the read ones."""
     return protected(
@@ -234,7 +203,7 @@ def inbox_page() -> rx.Component:
             ),
             loading_list(),
         ),
-        _pager(),
+        pager(InboxState.page, InboxState.page_count, InboxState.go_to_page),
         actions=rx.button(
             "Mark all read",
             on_click=InboxState.mark_all_read,

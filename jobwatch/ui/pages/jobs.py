@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from jobwatch.ui import routes
-from jobwatch.ui.components.forms import error_callout, hidden_label
+from jobwatch.ui.components.forms import error_callout, hidden_label, pager
 from jobwatch.ui.components.layout import empty_state, loading, loading_list, protected
 from jobwatch.ui.state.jobs import FacetRow, JobsState, PostingState
 from jobwatch.ui.state.views import PostingRow
@@ -165,37 +165,6 @@ def _filters() -> rx.Component:
     )
 
 
-def _pager() -> rx.Component:
-    return rx.cond(
-        JobsState.page_count > 1,
-        rx.el.nav(
-            rx.flex(
-                rx.button(
-                    "Previous page",
-                    on_click=JobsState.go_to_page(JobsState.page - 1),
-                    disabled=JobsState.page <= 1,
-                    variant="soft",
-                    size="2",
-                    type="button",
-                ),
-                rx.text("Page ", JobsState.page, " of ", JobsState.page_count, size="2", aria_live="polite"),
-                rx.button(
-                    "Next page",
-                    on_click=JobsState.go_to_page(JobsState.page + 1),
-                    disabled=JobsState.page >= JobsState.page_count,
-                    variant="soft",
-                    size="2",
-                    type="button",
-                ),
-                spacing="3",
-                align="center",
-                justify="center",
-            ),
-            aria_label="Pages",
-        ),
-    )
-
-
 def jobs_page() -> rx.Component:
     """`/jobs`: a search box, facets beside the results (above them on a phone), pages."""
     return protected(
@@ -252,7 +221,7 @@ def jobs_page() -> rx.Component:
                             empty_state("briefcase", "No job matches this search. Try fewer words or filters."),
                         ),
                     ),
-                    _pager(),
+                    pager(JobsState.page, JobsState.page_count, JobsState.go_to_page),
                     direction="column",
                     spacing="3",
                     id="results",
