@@ -309,6 +309,8 @@ def test_scrape_progress_follows_the_run(db: Engine, monkeypatch: pytest.MonkeyP
     result = call(BoardsState.scrape_now, state, ids["board"])
     assert queued == [ids["board"]] and state.notice == "Scrape of greenhouse:acme queued."
     assert state.boards[0].progress == "Queued" and "follow_scrapes" in repr(result)
+    call(BoardsState.scrape_now, state, ids["board"])  # a double click queues nothing more
+    assert queued == [ids["board"]] and state.notice == "A scrape of greenhouse:acme is already under way."
     with Session(db) as s:
         run = ScrapeRun(board_id=ids["board"], status="running")
         s.add(run)

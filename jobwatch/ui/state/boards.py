@@ -199,6 +199,9 @@ class BoardsState(AuthState):
         row = next((b for b in self.boards if b.id == int(board_id)), None)
         if row is None:
             return None
+        if row.id in self._following:  # a double click: one scrape is enough
+            self.error, self.notice = "", f"A scrape of {row.key} is already under way."
+            return None
         # A moment just before queueing: the worker's run starts after it (clocks of one database server).
         queued_at = utcnow() - timedelta(seconds=1)
         if not enqueue_scrape(row.id):
