@@ -185,6 +185,10 @@ def test_duplicate_and_list_figures(db: Engine) -> None:
     copy_id = max(a.id for a in ada.alerts)
     assert f'"/alerts/{copy_id}"' in repr(result)
     assert sorted(a.name for a in ada.alerts) == ["Copy of Python", "Python"]
+    assert call(AlertsState.duplicate_alert, ada, alert_id) is None  # a double click copies nothing more
+    call(AlertsState.load, ada)  # back on the list: copying again is a new copy
+    call(AlertsState.duplicate_alert, ada, alert_id)
+    assert sorted(a.name for a in ada.alerts) == ["Copy of Python", "Copy of Python", "Python"]
 
 
 def test_sample_digest_from_the_builder(db: Engine) -> None:

@@ -93,6 +93,8 @@ class AlertsState(AuthState):
 
     alerts: list[AlertRow] = []
     loaded: bool = False
+    #: The alert just copied from this page: a second click before the copy opens copies nothing more.
+    _copied: int | None = None
 
     def _reload(self, user: CurrentUser) -> None:
         with session_scope() as session:
@@ -129,6 +131,7 @@ class AlertsState(AuthState):
         if user is None:
             return signed_out()
         self._refresh_unread(user)
+        self._copied = None
         self._reload(user)
         return None
 
@@ -171,12 +174,15 @@ class AlertsState(AuthState):
         user = self._require_user()
         if user is None:
             return signed_out()
+        if self._copied == int(alert_id):  # a double click: the copy is already being opened
+            return None
         with session_scope() as session:
             copy = alerts.duplicate_alert(session=session, user_id=user.id, alert_id=int(alert_id))
             copy_id = copy.id if copy is not None else None
         self._reload(user)
         if copy_id is None:
             return rx.toast.error("That alert no longer exists.")
+        self._copied = int(alert_id)
         return [rx.redirect(f"{routes.ALERTS}/{copy_id}"), rx.toast.success("Alert copied: edit the copy here.")]
 
 
