@@ -195,7 +195,11 @@ def _employment_type(text: str) -> str:
     return re.sub(r"[\s\-]+", "_", text.strip().lower())
 
 
-def _whole_number(text: str, *, thousands: bool) -> int | None:
+#: The builder's message for a "Posted within (days)" value it cannot use.
+POSTED_WITHIN_HINT = "Enter a whole number of days, 1 to 365."
+
+
+def _whole_number(text: str, *, thousands: bool) -> int:
     cleaned = re.sub(r"[\s,_']", "", text.strip().lower())
     factor = 1
     if thousands and cleaned.endswith("k"):
@@ -247,9 +251,11 @@ def build_filters(fields: dict[str, Any], chips: dict[str, list[str]] | None = N
     posted = str(fields.get("posted_within") or "").strip()
     if posted:
         try:
-            filters["min_posted_days_ago"] = _whole_number(posted, thousands=False)
+            filters["min_posted_days_ago"] = days = _whole_number(posted, thousands=False)
         except ValueError:
-            raise FormProblem("min_posted_days_ago", "Enter a whole number of days, 1 to 365.") from None
+            raise FormProblem("min_posted_days_ago", POSTED_WITHIN_HINT) from None
+        if not 1 <= days <= 365:  # the core's own check, in the builder's words
+            raise FormProblem("min_posted_days_ago", POSTED_WITHIN_HINT)
     salary = str(fields.get("min_salary") or "").strip()
     if salary:
         try:
