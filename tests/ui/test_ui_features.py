@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 import reflex as rx
@@ -279,6 +279,9 @@ def test_jobs_facets_save_as_alert_prefills_the_builder(db: Engine) -> None:
     assert builder.preview_count == "1 matching open job"
     _, bad = _builder(token, "/alerts/new?filters=%7Bnot%20json")
     assert bad.keywords_chips == [] and not bad.not_found
+    crafted = quote(json.dumps({"keywords": "<img src=x>", "companies": ["Acme", 7]}))
+    _, odd = _builder(token, f"/alerts/new?filters={crafted}")  # a string where a list belongs: not letters
+    assert odd.keywords_chips == [] and odd.companies_chips == ["Acme"]
 
 
 def test_posting_page_and_marks(db: Engine) -> None:

@@ -429,7 +429,8 @@ class AlertBuilderState(AuthState):
         """Put stored (or prefilled) filters into the form: lists as chips (employment types as people write
         them, `full time`), numbers as text."""
         for key in CHIP_FIELDS:
-            values = [str(v)[:100] for v in filters.get(key) or [] if isinstance(v, str)][:50]
+            given = filters.get(key)  # a list of strings; anything else (a crafted link's string) is ignored
+            values = [v[:100] for v in given if isinstance(v, str)][:50] if isinstance(given, list) else []
             if key == "employment_types":
                 values = [v.replace("_", " ") for v in values]  # shown as people write them
             setattr(self, _chips_var(key), merge_values(values))
