@@ -7,6 +7,7 @@ is skipped by a digest that has not gone out yet, and is never announced again (
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -63,46 +64,7 @@ def list_inbox(*, session: Session, user_id: int, limit: int = 50, offset: int =
         .limit(limit)
         .offset(max(0, offset))
     ).all()
-    alert_ids = {a for note, _ in rows for a in note.alert_ids}
-    names = (
-        dict(
-            session.exec(
-                select(JobAlert.id, JobAlert.name).where(col(JobAlert.id).in_(alert_ids), JobAlert.user_id == user_id)
-            ).all()
-        )
-        if alert_ids
-        else {}
-    )
-    posting_ids = [posting.id for _, posting in rows]
-    marks = (
-        {
-            i.posting_id: i
-            for i in session.exec(
-                select(UserJobInteraction).where(
-                    UserJobInteraction.user_id == user_id, col(UserJobInteraction.posting_id).in_(posting_ids)
-                )
-            ).all()
-        }
-        if posting_ids
-        else {}
-    )
-    return [
-        InboxItem(
-            id=note.id or 0,
-            posting_id=posting.id or 0,
-            title=posting.title,
-            company=posting.company,
-            url=posting.url,
-            location=locations_text(posting.locations),
-            alert_names=[names[a] for a in note.alert_ids if a in names],
-            created_at=note.created_at,
-            read_at=note.read_at,
-            closed=posting.closed_at is not None,
-            saved=posting.id in marks and marks[posting.id].saved_at is not None,
-            applied=posting.id in marks and marks[posting.id].applied_at is not None,
-        )
-        for note, posting in rows
-    ]
+    return _items(session, user_id, rows)
 
 
 def unread_count(*, session: Session, user_id: int) -> int:
@@ -291,7 +253,7 @@ def _marked_page(session: Session, user_id: int, view: str, alert_id: int | None
     return InboxPage(items=_items(session, user_id, [(note, posting) for posting, note in rows]), total=total)
 
 
-def _items(session: Session, user_id: int, rows: list[tuple[Notification | None, JobPosting]]) -> list[InboxItem]:
+def _items(session: Session, user_id: int, rows: Sequence[tuple[Notification | None, JobPosting]]) -> list[InboxItem]:
     names = _alert_names(session, user_id, {a for note, _ in rows if note is not None for a in note.alert_ids})
     posting_ids = [posting.id for _, posting in rows]
     marks = (

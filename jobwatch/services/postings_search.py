@@ -281,14 +281,18 @@ def _grouped(session: Session, column: Any, where: ColumnElement[bool], limit: i
     return [(str(value), int(n)) for value, n in rows if str(value).strip()][:limit]
 
 
-def _country_counts(session: Session, where: ColumnElement[bool], limit: int) -> list[tuple[str, int]]:
-    code: Any
+def _location_key(session: Session, key: str) -> tuple[Any, Any]:
+    """`(places, value)`: a table-valued expression over each stored place of a posting (its `locations` JSON
+    array, joined with `true()`) and the SQL expression of one place's `key` ("country", "city") as text."""
     if session.get_bind().dialect.name == "postgresql":
         element = func.json_array_elements(JobPosting.locations).table_valued("value").alias("loc")
-        code = element.c.value.op("->>")("country")
-    else:
-        element = func.json_each(JobPosting.locations).table_valued("value").alias("loc")
-        code = func.json_extract(element.c.value, "$.country")
+        return element, element.c.value.op("->>")(key)
+    element = func.json_each(JobPosting.locations).table_valued("value").alias("loc")
+    return element, func.json_extract(element.c.value, f"$.{key}")
+
+
+def _country_counts(session: Session, where: ColumnElement[bool], limit: int) -> list[tuple[str, int]]:
+    element, code = _location_key(session, "country")
     count = func.count(func.distinct(JobPosting.id))
     rows = session.exec(
         select_rows(code, count).select_from(JobPosting).join(element, true()).where(where, code.is_not(None))
@@ -693,13 +697,7 @@ def builder_suggestions(*, session: Session, limit: int = 200) -> Suggestions:
         .limit(SUGGESTION_SAMPLE)
     )
     recent = col(JobPosting.id).in_(recent_ids.scalar_subquery())
-    city: Any
-    if session.get_bind().dialect.name == "postgresql":
-        element = func.json_array_elements(JobPosting.locations).table_valued("value").alias("loc")
-        city = element.c.value.op("->>")("city")
-    else:
-        element = func.json_each(JobPosting.locations).table_valued("value").alias("loc")
-        city = func.json_extract(element.c.value, "$.city")
+    element, city = _location_key(session, "city")
     count = func.count()
     cities = session.exec(
         select_rows(city, count).select_from(JobPosting).join(element, true())
